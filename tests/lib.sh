@@ -1,0 +1,55 @@
+# tests/lib.sh - helpers for the shell tests (sourced by tests/run.sh).
+#
+# Every test function runs with `set -e` in its own scratch directory $T.
+# XLSR_BUILD is the build under test; XLSR_TOP the checkout.
+
+B=${XLSR_BUILD:-build}
+XLSR=$B/bin/xlsr
+GEN=$B/tests/xlsr-gen
+CONF=$XLSR_TOP/conf/build.ini
+
+skip() { echo "$*"; exit 77; }
+fail() { echo "FAILED: $*"; exit 1; }
+
+# run CMD...: runs it, keeps stdout in $T/out, stderr in $T/err, rc in $RC.
+run() {
+    set +e
+    "$@" >"$T/out" 2>"$T/err"
+    RC=$?
+    set -e
+    return 0
+}
+
+# expect RC CMD...: runs CMD and fails the test unless it exits with RC.
+# A sanitizer report (exit 99) is always a failure.
+expect() {
+    want=$1; shift
+    run "$@"
+    if [ "$RC" -ne "$want" ]; then
+        echo "--- command: $*"; echo "--- stdout:"; tail -n 20 "$T/out"
+        echo "--- stderr:"; tail -n 20 "$T/err"
+        fail "exit status $RC, wanted $want"
+    fi
+}
+
+# has FILE REGEX: the file contains a line matching the extended regex.
+has() {
+    grep -Eq -- "$2" "$1" || { echo "--- $1:"; tail -n 20 "$1"; fail "no line matching /$2/ in $1"; }
+}
+hasnt() {
+    if grep -Eq -- "$2" "$1"; then grep -E -- "$2" "$1" | head -5; fail "unexpected /$2/ in $1"; fi
+}
+# err_has REGEX / out_has REGEX: shorthands on the last run.
+err_has() { has "$T/err" "$1"; }
+out_has() { has "$T/out" "$1"; }
+
+# eq A B MESSAGE
+eq() { [ "$1" = "$2" ] || fail "${3:-values differ}: '$1' != '$2'"; }
+
+# A config file in $T whose plugin_dir points at this build.
+# mkconf NAME <<EOF ... (body appended after [core])
+mkconf() {
+    f=$T/$1
+    { echo "[core]"; echo "plugin_dir = $B/plugins"; cat; } >"$f"
+    echo "$f"
+}
