@@ -31,13 +31,15 @@ CC          ?= cc
 PKG_CONFIG  ?= pkg-config
 WARN        := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes \
                -Wmissing-prototypes -Wformat=2 -Wvla
-SANFLAGS    := $(if $(SAN),-fsanitize=address,undefined \
+comma       := ,
+SANFLAGS    := $(if $(SAN),-fsanitize=address$(comma)undefined \
                -fno-sanitize-recover=all -fno-omit-frame-pointer)
 OPT         ?= -O2
 CFLAGS      ?= $(OPT) -g
 XCFLAGS     := -std=c11 -D_GNU_SOURCE -fPIC $(WARN) $(SANFLAGS) \
                -Icore/include -Icore/src \
                -DXLSR_VERSION='"$(VERSION)"' \
+               -DXLSR_PLUGIN_DIR='"$(PLUGINDIR)"' \
                -DXLSR_DEFAULT_CONFIG='"$(SYSCONFDIR)/xlsr/xlsr.ini"'
 XLDFLAGS    := $(SANFLAGS) $(LDFLAGS)
 PLUGIN_CFLAGS := $(XCFLAGS) -fvisibility=hidden

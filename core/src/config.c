@@ -1,0 +1,338 @@
+/*
+ * config.c - the INI file: parse with inih, validate the core's keys,
+ * keep every record section's keys (with line numbers) for the plugins.
+ *
+ * inih is used through one adapter.  Debian's libinih is built with the
+ * library defaults, which we cannot change, so the adapter supplies what
+ * they lack: our own line reader counts lines (INI_HANDLER_LINENO is off),
+ * refuses lines longer than inih's buffer instead of letting inih split
+ * them silently, and sees section headers itself, so empty and duplicate
+ * sections are caught (inih merges duplicates and never reports empty
+ * ones).  Duplicate keys are detected in the handler.
+ */
+#include <errno.h>
+#include <ini.h>
+#include <libgen.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "internal.h"
+
+#ifndef XLSR_PLUGIN_DIR
+#define XLSR_PLUGIN_DIR "/usr/local/lib/xlsr/plugins"
+#endif
+
+/* Big enough for any real EMULATOR_CONTEXT blob (QEMU device state, a few
+ * KiB to a few MiB) with a wide margin; bodies are read incrementally, so
+ * the limit is never allocated up front. */
+#define DEFAULT_MAX_RECORD (512ull << 20)
+/* One checkpoint's libxl part: emulator records, a few MiB at most. */
+#define DEFAULT_CHECKPOINT_BYTES (256ull << 20)
+
+struct parse {
+    FILE *f;
+    const char *path;
+    unsigned line;
+    struct xlsr_config *cfg;
+    struct xlsr_conf_section *cur;  /* NULL in [core] */
+    bool in_core, seen_core;
+    struct xlsr_error *err;
+    bool failed;
+};
+
+static int perr(struct parse *p, const char *fmt, ...) XLSR_PRINTF(2, 3);
+static int perr(struct parse *p, const char *fmt, ...)
+{
+    if (p->failed)
+        return 0;
+    va_list ap;
+    p->failed = true;
+    p->err->rc = XLSR_ERR_CONFIG;
+    xlsr__err_where(p->err, "%s:%u", p->path, p->line);
+    va_start(ap, fmt);
+    vsnprintf(p->err->reason, sizeof(p->err->reason), fmt, ap);
+    va_end(ap);
+    return 0;
+}
+
+static char *trim(char *s)
+{
+    while (*s == ' ' || *s == '\t')
+        s++;
+    char *e = s + strlen(s);
+    while (e > s && (e[-1] == ' ' || e[-1] == '\t' || e[-1] == '\n' ||
+                     e[-1] == '\r'))
+        *--e = '\0';
+    return s;
+}
+
+static void section_header(struct parse *p, char *line)
+{
+    char *s = trim(line);
+    if (*s != '[')
+        return;
+    char *end = strchr(s, ']');
+    if (!end) {
+        perr(p, "section header without ']'");
+        return;
+    }
+    *end = '\0';
+    char *name = trim(s + 1);
+    p->cur = NULL;
+    p->in_core = false;
+    if (!strcmp(name, "core")) {
+        if (p->seen_core)
+            perr(p, "duplicate section [core]");
+        p->seen_core = p->in_core = true;
+        return;
+    }
+    if (strncmp(name, "record.", 7)) {
+        perr(p, "unknown section [%s] (expected [core] or [record.TYPE])",
+             name);
+        return;
+    }
+    uint32_t type;
+    if (xlsr_rec_type_parse(name + 7, &type)) {
+        perr(p, "[%s]: unknown record type '%s' (a name such as "
+             "emulator_context, or a number such as 0x80000001)",
+             name, name + 7);
+        return;
+    }
+    struct xlsr_config *c = p->cfg;
+    for (size_t i = 0; i < c->nsec; i++) {
+        if (c->sec[i].type == type) {
+            perr(p, "[%s]: record type 0x%x already has a handler, "
+                 "section [%s] at line %u", name, type, c->sec[i].name,
+                 c->sec[i].line);
+            return;
+        }
+    }
+    struct xlsr_conf_section *n = realloc(c->sec, (c->nsec + 1) * sizeof(*n));
+    if (!n) {
+        perr(p, "out of memory");
+        return;
+    }
+    c->sec = n;
+    p->cur = &c->sec[c->nsec++];
+    memset(p->cur, 0, sizeof(*p->cur));
+    p->cur->name = strdup(name);
+    p->cur->line = p->line;
+    p->cur->type = type;
+    if (!p->cur->name)
+        perr(p, "out of memory");
+}
+
+/* inih's line source: counts lines and sees section headers first. */
+static char *read_line(char *str, int num, void *stream)
+{
+    struct parse *p = stream;
+    int c, n = 0;
+
+    if (num < 2 || feof(p->f))
+        return NULL;
+    while ((c = getc(p->f)) != EOF) {
+        if (n == num - 1) {
+            p->line++;
+            perr(p, "line longer than %d characters", num - 2);
+            while (c != EOF && c != '\n')
+                c = getc(p->f);
+            str[0] = '\0';
+            return str;
+        }
+        str[n++] = (char)c;
+        if (c == '\n')
+            break;
+    }
+    if (n == 0 && c == EOF)
+        return NULL;
+    str[n] = '\0';
+    p->line++;
+    char copy[512];
+    snprintf(copy, sizeof(copy), "%s", str);
+    section_header(p, copy);
+    return str;
+}
+
+static int core_key(struct parse *p, const char *key, const char *value)
+{
+    struct xlsr_config *c = p->cfg;
+    if (!strcmp(key, "plugin_dir")) {
+        free(c->plugin_dir);
+        c->plugin_dir = strdup(value);
+        return c->plugin_dir ? 1 : perr(p, "out of memory");
+    }
+    if (!strcmp(key, "max_record_bytes")) {
+        if (xlsr__parse_u64(value, &c->max_record_bytes) ||
+            c->max_record_bytes == 0 || c->max_record_bytes > UINT32_MAX)
+            return perr(p, "max_record_bytes: '%s' is not a size between 1 "
+                        "and 4G", value);
+        return 1;
+    }
+    if (!strcmp(key, "checkpoint_buffer_bytes")) {
+        if (xlsr__parse_u64(value, &c->checkpoint_bytes) ||
+            c->checkpoint_bytes == 0)
+            return perr(p, "checkpoint_buffer_bytes: '%s' is not a size",
+                        value);
+        return 1;
+    }
+    if (!strcmp(key, "unknown_records")) {
+        if (!strcmp(value, "fail"))
+            c->unknown_fail = true;
+        else if (!strcmp(value, "skip"))
+            c->unknown_fail = false;
+        else
+            return perr(p, "unknown_records: '%s' (expected fail or skip)",
+                        value);
+        return 1;
+    }
+    return perr(p, "[core]: unknown key '%s' (known: plugin_dir, "
+                "max_record_bytes, unknown_records, checkpoint_buffer_bytes)",
+                key);
+}
+
+static int on_key(void *user, const char *section, const char *key,
+                  const char *value)
+{
+    struct parse *p = user;
+    (void)section;      /* read_line already tracked it, with its line */
+    if (p->failed)
+        return 1;
+    if (p->in_core)
+        return core_key(p, key, value);
+    struct xlsr_conf_section *s = p->cur;
+    if (!s)
+        return perr(p, "key '%s' outside any section", key);
+    for (size_t i = 0; i < s->nkv; i++)
+        if (!strcmp(s->kv[i].key, key))
+            return perr(p, "[%s]: duplicate key '%s' (first at line %u)",
+                        s->name, key, s->kv[i].line);
+    struct xlsr_conf_kv *kv = realloc(s->kv, (s->nkv + 1) * sizeof(*kv));
+    if (!kv)
+        return perr(p, "out of memory");
+    s->kv = kv;
+    kv = &s->kv[s->nkv++];
+    kv->key = strdup(key);
+    kv->value = strdup(value);
+    kv->line = p->line;
+    kv->used = false;
+    return kv->key && kv->value ? 1 : perr(p, "out of memory");
+}
+
+const char *xlsr__conf_get(const struct xlsr_conf_section *s,
+                           const char *key, unsigned *line)
+{
+    for (size_t i = 0; i < s->nkv; i++) {
+        if (!strcmp(s->kv[i].key, key)) {
+            if (line)
+                *line = s->kv[i].line;
+            return s->kv[i].value;
+        }
+    }
+    return NULL;
+}
+
+static char *dir_of(const char *path)
+{
+    char *copy = strdup(path);
+    if (!copy)
+        return NULL;
+    char *d = strdup(dirname(copy));
+    free(copy);
+    return d;
+}
+
+/* Relative plugin_dir is relative to the configuration file. */
+static int resolve_plugin_dir(struct xlsr_config *c)
+{
+    if (!c->plugin_dir) {
+        c->plugin_dir = strdup(XLSR_PLUGIN_DIR);
+        return c->plugin_dir ? XLSR_OK : XLSR_ERR_NOMEM;
+    }
+    if (c->plugin_dir[0] == '/')
+        return XLSR_OK;
+    char *abs;
+    if (asprintf(&abs, "%s/%s", c->dir, c->plugin_dir) < 0)
+        return XLSR_ERR_NOMEM;
+    free(c->plugin_dir);
+    c->plugin_dir = abs;
+    return XLSR_OK;
+}
+
+XLSR_API int xlsr_config_load(const char *path, struct xlsr_config **out,
+                              struct xlsr_error *err)
+{
+    struct xlsr_error dummy;
+    struct xlsr_config *c = calloc(1, sizeof(*c));
+    struct parse p = { .path = path, .cfg = c, .err = err ? err : &dummy };
+    int rc = XLSR_ERR_NOMEM;
+
+    *out = NULL;
+    memset(p.err, 0, sizeof(*p.err));
+    if (!c)
+        goto out;
+    c->max_record_bytes = DEFAULT_MAX_RECORD;
+    c->checkpoint_bytes = DEFAULT_CHECKPOINT_BYTES;
+    c->unknown_fail = false;
+    c->path = strdup(path);
+    c->dir = dir_of(path);
+    if (!c->path || !c->dir)
+        goto out;
+    p.f = fopen(path, "r");
+    if (!p.f) {
+        rc = xlsr__fail(p.err, XLSR_ERR_CONFIG,
+                        "cannot read configuration file: %s",
+                        strerror(errno));
+        xlsr__err_where(p.err, "%s", path);
+        goto out;
+    }
+    int r = ini_parse_stream(read_line, &p, on_key, &p);
+    fclose(p.f);
+    if (!p.failed && r != 0)
+        perr(&p, "syntax error (expected 'key = value' or '[section]')");
+    if (p.failed) {
+        rc = XLSR_ERR_CONFIG;
+        goto out;
+    }
+    for (size_t i = 0; i < c->nsec; i++) {
+        if (!xlsr__conf_get(&c->sec[i], "plugin", NULL)) {
+            p.line = c->sec[i].line;
+            perr(&p, "[%s]: missing required key 'plugin'", c->sec[i].name);
+            rc = XLSR_ERR_CONFIG;
+            goto out;
+        }
+    }
+    rc = resolve_plugin_dir(c);
+    if (rc)
+        goto out;
+    *out = c;
+    return XLSR_OK;
+out:
+    if (rc == XLSR_ERR_NOMEM)
+        xlsr__fail(p.err, rc, "out of memory loading configuration");
+    xlsr_config_free(c);
+    return rc;
+}
+
+XLSR_API void xlsr_config_free(struct xlsr_config *c)
+{
+    if (!c)
+        return;
+    for (size_t i = 0; i < c->nsec; i++) {
+        for (size_t j = 0; j < c->sec[i].nkv; j++) {
+            free(c->sec[i].kv[j].key);
+            free(c->sec[i].kv[j].value);
+        }
+        free(c->sec[i].kv);
+        free(c->sec[i].name);
+    }
+    free(c->sec);
+    free(c->plugin_dir);
+    free(c->dir);
+    free(c->path);
+    free(c);
+}
+
+XLSR_API uint64_t xlsr_config_max_record_bytes(const struct xlsr_config *c)
+{
+    return c->max_record_bytes;
+}

@@ -1,0 +1,189 @@
+/*
+ * host.c - the host function table handed to every plugin's init: the
+ * only way a plugin reaches the core (logging, its configuration, the
+ * restore context, and the stream during a sub-stream).
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "internal.h"
+
+static void h_log(xlsr_handle *h, enum xlsr_log_level level,
+                  const char *fmt, ...)
+{
+    char buf[1536];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(buf, sizeof(buf), fmt, ap);
+    va_end(ap);
+    xlsr__logf(h->s, level, "%s: %s", h->b->plugin->desc->name, buf);
+}
+
+static void h_fail(xlsr_handle *h, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(h->s->reason, sizeof(h->s->reason), fmt, ap);
+    va_end(ap);
+    h->s->reason_set = true;
+}
+
+static void h_print(xlsr_handle *h, const char *fmt, ...)
+{
+    char buf[2048];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(buf, sizeof(buf), fmt, ap);
+    va_end(ap);
+    xlsr__printf(h->s, "%s", buf);
+}
+
+/* The configured value, else the plugin's declared default. */
+static int lookup(xlsr_handle *h, const char *key, enum xlsr_conf_type type,
+                  const char **out)
+{
+    const struct xlsr_conf_key *k = h->b->plugin->desc->conf_keys;
+    for (; k && k->key; k++)
+        if (!strcmp(k->key, key))
+            break;
+    if (!k || !k->key || k->type != type) {
+        h_fail(h, "asked for undeclared or mistyped configuration key '%s'",
+               key);
+        return XLSR_ERR_CONFIG;
+    }
+    const char *v = xlsr__conf_get(h->b->sec, key, NULL);
+    *out = v ? v : k->def;
+    return XLSR_OK;
+}
+
+static int h_conf_str(xlsr_handle *h, const char *key, const char **out)
+{
+    return lookup(h, key, XLSR_CONF_STRING, out);
+}
+
+static int h_conf_u64(xlsr_handle *h, const char *key, uint64_t *out)
+{
+    const char *v;
+    int rc = lookup(h, key, XLSR_CONF_U64, &v);
+    if (rc)
+        return rc;
+    if (!v) {
+        *out = 0;
+        return XLSR_OK;
+    }
+    return xlsr__parse_u64(v, out);     /* validated at open */
+}
+
+static int h_conf_bool(xlsr_handle *h, const char *key, bool *out)
+{
+    const char *v;
+    int rc = lookup(h, key, XLSR_CONF_BOOL, &v);
+    if (rc)
+        return rc;
+    if (!v) {
+        *out = false;
+        return XLSR_OK;
+    }
+    return xlsr__parse_bool(v, out);
+}
+
+static const char *h_conf_dir(xlsr_handle *h)
+{
+    return h->s->cfg->dir;
+}
+
+static struct xlsr_restore_ctx *h_restore_ctx(xlsr_handle *h)
+{
+    return h->s->ctx;
+}
+
+static int need_substream(xlsr_handle *h, const char *what)
+{
+    if (h->s->in_substream)
+        return XLSR_OK;
+    h_fail(h, "%s called outside a sub-stream", what);
+    return XLSR_ERR_HANDLER;
+}
+
+static int h_read(xlsr_handle *h, void *buf, size_t len)
+{
+    int rc = need_substream(h, "read");
+    return rc ? rc : xlsr__read(&h->s->rd, buf, len);
+}
+
+static int h_skip(xlsr_handle *h, uint64_t len)
+{
+    int rc = need_substream(h, "skip");
+    return rc ? rc : xlsr__skip(&h->s->rd, len);
+}
+
+static uint64_t h_offset(xlsr_handle *h)
+{
+    return h->s->rd.offset;
+}
+
+static int h_take_fd(xlsr_handle *h, int *fd)
+{
+    int rc = need_substream(h, "take_fd");
+    if (rc)
+        return rc;
+    if (xlsr__buffered(&h->s->rd)) {
+        h_fail(h, "cannot hand the fd over: %zu bytes already read ahead "
+               "(only exact-mode streams can be handed over)",
+               xlsr__buffered(&h->s->rd));
+        return XLSR_ERR_HANDLER;
+    }
+    *fd = h->s->rd.fd;
+    return XLSR_OK;
+}
+
+static void h_return_fd(xlsr_handle *h, uint64_t consumed)
+{
+    struct xlsr_reader *r = &h->s->rd;
+    if (consumed != UINT64_MAX) {
+        r->offset += consumed;
+        return;
+    }
+    off_t pos = lseek(r->fd, 0, SEEK_CUR);
+    if (pos >= 0 && (uint64_t)pos >= r->offset) {
+        r->offset = (uint64_t)pos;  /* files: the fd position is exact */
+        return;
+    }
+    /* Pipes and sockets: later offsets count from an unknown base. */
+    r->offset_known = false;
+}
+
+static int h_checkpoint(xlsr_handle *h)
+{
+    int rc = need_substream(h, "checkpoint");
+    return rc ? rc : xlsr__checkpoint(h->s);
+}
+
+static uint64_t h_max_record_bytes(xlsr_handle *h)
+{
+    return h->s->cfg->max_record_bytes;
+}
+
+const struct xlsr_host xlsr__host = {
+    .size = sizeof(struct xlsr_host),
+    .abi_major = XLSR_ABI_MAJOR,
+    .abi_minor = XLSR_ABI_MINOR,
+    .log = h_log,
+    .fail = h_fail,
+    .print = h_print,
+    .conf_str = h_conf_str,
+    .conf_u64 = h_conf_u64,
+    .conf_bool = h_conf_bool,
+    .conf_dir = h_conf_dir,
+    .restore_ctx = h_restore_ctx,
+    .read = h_read,
+    .skip = h_skip,
+    .offset = h_offset,
+    .take_fd = h_take_fd,
+    .return_fd = h_return_fd,
+    .checkpoint = h_checkpoint,
+    .max_record_bytes = h_max_record_bytes,
+};

@@ -1,0 +1,161 @@
+/*
+ * internal.h - private declarations shared by the files of libxlsr.
+ *
+ * Nothing here is installed.  Cross-file functions carry the `xlsr__`
+ * prefix (libxl's convention for internal symbols) and are hidden by
+ * -fvisibility=hidden; public entry points are marked XLSR_API.
+ */
+#ifndef XLSR_INTERNAL_H
+#define XLSR_INTERNAL_H
+
+#include <stdio.h>
+#include <xlsr/xlsr.h>
+
+#define XLSR_API __attribute__((visibility("default")))
+
+/* --- errors (error.c) ---------------------------------------------- */
+
+/* Sets rc and reason; returns rc so callers can `return xlsr__fail(...)`. */
+int xlsr__fail(struct xlsr_error *err, int rc, const char *fmt, ...)
+    XLSR_PRINTF(3, 4);
+void xlsr__err_at(struct xlsr_error *err, uint64_t offset);
+void xlsr__err_type(struct xlsr_error *err, uint32_t type);
+void xlsr__err_where(struct xlsr_error *err, const char *fmt, ...)
+    XLSR_PRINTF(2, 3);
+
+/* Parses "256M", "0x1000", "12k": XLSR_OK or XLSR_ERR_CONFIG. */
+int xlsr__parse_u64(const char *text, uint64_t *out);
+int xlsr__parse_bool(const char *text, bool *out);
+
+/* --- reader (reader.c) --------------------------------------------- */
+
+#define XLSR_READ_BUF (256 * 1024)
+
+struct xlsr_reader {
+    int fd;
+    bool exact;             /* never read past what was asked */
+    bool offset_known;      /* false after a foreign reader of unknown
+                               length on an unseekable fd */
+    uint64_t offset;        /* stream offset of the next byte handed out */
+    uint64_t got;           /* bytes of the last short read (EOF) */
+    uint8_t *buf;           /* read-ahead, non-exact mode only */
+    size_t pos, len;
+};
+
+int xlsr__reader_init(struct xlsr_reader *r, int fd, bool exact);
+void xlsr__reader_free(struct xlsr_reader *r);
+/* Exactly len bytes, or XLSR_ERR_EOF (r->got says how many came) or
+ * XLSR_ERR_IO (errno kept). */
+int xlsr__read(struct xlsr_reader *r, void *dst, size_t len);
+int xlsr__skip(struct xlsr_reader *r, uint64_t len);
+/* Reads to EOF, counting: for bytes after END. */
+int xlsr__drain(struct xlsr_reader *r, uint64_t *count);
+size_t xlsr__buffered(const struct xlsr_reader *r);
+
+/* --- configuration (config.c) -------------------------------------- */
+
+struct xlsr_conf_kv {
+    char *key, *value;
+    unsigned line;
+    bool used;              /* claimed by the core or the plugin's table */
+};
+
+struct xlsr_conf_section {
+    char *name;             /* "record.emulator_context" */
+    unsigned line;
+    uint32_t type;          /* record sections only */
+    struct xlsr_conf_kv *kv;
+    size_t nkv;
+};
+
+struct xlsr_config {
+    char *path;             /* as given */
+    char *dir;              /* its directory, for relative paths */
+    char *plugin_dir;       /* absolute or relative to dir, resolved */
+    uint64_t max_record_bytes;
+    uint64_t checkpoint_bytes;  /* buffering limit of one checkpoint */
+    bool unknown_fail;          /* unknown optional records fail */
+    struct xlsr_conf_section *sec;  /* record sections, in file order */
+    size_t nsec;
+};
+
+const char *xlsr__conf_get(const struct xlsr_conf_section *s,
+                           const char *key, unsigned *line);
+
+/* --- plugin loader (loader.c) -------------------------------------- */
+
+struct xlsr_loaded {
+    char *name;             /* as configured */
+    char *path;             /* resolved file */
+    void *dl;
+    const struct xlsr_plugin *desc;
+};
+
+int xlsr__plugin_load(const struct xlsr_config *cfg, const char *name,
+                      struct xlsr_loaded *out, struct xlsr_error *err);
+void xlsr__plugin_unload(struct xlsr_loaded *p);
+
+/* --- sessions (session.c, host.c, stream.c, checkpoint.c) ---------- */
+
+struct xlsr_session;
+
+struct xlsr_handle {
+    struct xlsr_session *s;
+    struct xlsr_binding *b;
+};
+
+struct xlsr_binding {
+    uint32_t type;
+    const struct xlsr_conf_section *sec;
+    struct xlsr_loaded *plugin;     /* owned by the session's plugin list */
+    void *state;
+    bool inited;
+    struct xlsr_handle handle;
+};
+
+struct xlsr_pending;                /* a buffered checkpoint record */
+
+struct xlsr_session {
+    const struct xlsr_config *cfg;
+    struct xlsr_restore_ctx *ctx;
+    struct xlsr_session_opts opts;
+    struct xlsr_loaded *plugins;
+    size_t nplugins;
+    struct xlsr_binding *bind;
+    size_t nbind;
+    struct xlsr_reader rd;
+    bool running;                   /* inside xlsr_session_run */
+    bool in_substream;
+    bool in_checkpoint;             /* buffering one checkpoint */
+    uint32_t checkpoint;            /* number of the one being read */
+    struct xlsr_result *res;
+    struct xlsr_error *err;         /* where the current run reports */
+    char *xl_config;                /* owned copy of the xl header JSON */
+    uint8_t *body;                  /* record body buffer, reused */
+    size_t body_cap;
+    char reason[512];               /* host->fail() text of a handler */
+    bool reason_set;
+    bool fatal;                     /* a handler failed while unbuffering */
+    bool failover;                  /* the stream broke inside a checkpoint */
+    int final_rc;                   /* what fini() is told */
+};
+
+extern const struct xlsr_host xlsr__host;
+
+struct xlsr_binding *xlsr__binding_for(struct xlsr_session *s, uint32_t type);
+void xlsr__logf(struct xlsr_session *s, enum xlsr_log_level level,
+                const char *fmt, ...) XLSR_PRINTF(3, 4);
+void xlsr__printf(struct xlsr_session *s, const char *fmt, ...)
+    XLSR_PRINTF(2, 3);
+
+/* Frames one libxl record (header, body, padding) into rec, whose body
+ * points into the session's buffer.  XLSR_ERR_EOF with *clean_eof set
+ * when the stream ended exactly at a record boundary. */
+int xlsr__frame_record(struct xlsr_session *s, struct xlsr_record *rec,
+                       bool *clean_eof);
+/* Routes one framed record to its binding (record() then substream()). */
+int xlsr__dispatch(struct xlsr_session *s, const struct xlsr_record *rec);
+/* Reads one checkpoint's libxl part, buffered, and applies it. */
+int xlsr__checkpoint(struct xlsr_session *s);
+
+#endif /* XLSR_INTERNAL_H */

@@ -1,0 +1,141 @@
+/*
+ * reader.c - exact reads from any fd, with the stream offset of every byte.
+ *
+ * Two modes.  Exact mode never reads a byte it was not asked for, so the
+ * fd can be handed to another reader (libxenguest reads the inline libxc
+ * stream itself) and given back at a record boundary.  Buffered mode reads
+ * ahead in large chunks: used where xlsr consumes the whole stream itself
+ * (verify, dump, dry runs), where syscall count decides throughput.
+ * Short reads and EINTR are normal on pipes and sockets and are retried.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "internal.h"
+
+int xlsr__reader_init(struct xlsr_reader *r, int fd, bool exact)
+{
+    memset(r, 0, sizeof(*r));
+    r->fd = fd;
+    r->exact = exact;
+    r->offset_known = true;
+    if (!exact) {
+        r->buf = malloc(XLSR_READ_BUF);
+        if (!r->buf)
+            return XLSR_ERR_NOMEM;
+    }
+    return XLSR_OK;
+}
+
+void xlsr__reader_free(struct xlsr_reader *r)
+{
+    free(r->buf);
+    r->buf = NULL;
+}
+
+size_t xlsr__buffered(const struct xlsr_reader *r)
+{
+    return r->len - r->pos;
+}
+
+/* One read(2), retried on EINTR.  0 at EOF. */
+static ssize_t read_some(int fd, void *dst, size_t len)
+{
+    ssize_t n;
+    do
+        n = read(fd, dst, len);
+    while (n < 0 && errno == EINTR);
+    return n;
+}
+
+static int fill(struct xlsr_reader *r)
+{
+    ssize_t n = read_some(r->fd, r->buf, XLSR_READ_BUF);
+    if (n < 0)
+        return XLSR_ERR_IO;
+    r->pos = 0;
+    r->len = (size_t)n;
+    return n ? XLSR_OK : XLSR_ERR_EOF;
+}
+
+int xlsr__read(struct xlsr_reader *r, void *dst, size_t len)
+{
+    uint8_t *p = dst;
+    size_t done = 0;
+
+    r->got = 0;
+    while (done < len) {
+        size_t want = len - done;
+        if (r->buf && r->pos < r->len) {
+            size_t n = r->len - r->pos < want ? r->len - r->pos : want;
+            memcpy(p + done, r->buf + r->pos, n);
+            r->pos += n;
+            done += n;
+            continue;
+        }
+        if (r->buf && want < XLSR_READ_BUF) {
+            int rc = fill(r);
+            if (rc == XLSR_OK)
+                continue;
+            r->got = done;
+            r->offset += done;
+            return rc;
+        }
+        /* Exact mode, or a read larger than the buffer: straight in. */
+        ssize_t n = read_some(r->fd, p + done, want);
+        if (n <= 0) {
+            r->got = done;
+            r->offset += done;
+            return n < 0 ? XLSR_ERR_IO : XLSR_ERR_EOF;
+        }
+        done += (size_t)n;
+    }
+    r->offset += len;
+    return XLSR_OK;
+}
+
+int xlsr__skip(struct xlsr_reader *r, uint64_t len)
+{
+    uint8_t scratch[4096];
+    uint64_t done = 0;
+
+    r->got = 0;
+    while (done < len) {
+        uint64_t want = len - done;
+        if (r->buf) {
+            if (r->pos == r->len) {
+                int rc = fill(r);
+                if (rc) {
+                    r->got = done;
+                    r->offset += done;
+                    return rc;
+                }
+            }
+            size_t n = r->len - r->pos;
+            if (n > want)
+                n = (size_t)want;
+            r->pos += n;
+            done += n;
+            continue;
+        }
+        ssize_t n = read_some(r->fd, scratch,
+                              want < sizeof(scratch) ? want : sizeof(scratch));
+        if (n <= 0) {
+            r->got = done;
+            r->offset += done;
+            return n < 0 ? XLSR_ERR_IO : XLSR_ERR_EOF;
+        }
+        done += (uint64_t)n;
+    }
+    r->offset += len;
+    return XLSR_OK;
+}
+
+int xlsr__drain(struct xlsr_reader *r, uint64_t *count)
+{
+    int rc = xlsr__skip(r, UINT64_MAX);
+    *count = r->got;
+    return rc == XLSR_ERR_EOF ? XLSR_OK : rc;
+}

@@ -1,0 +1,2 @@
+PLUGINS += end
+end_SRCS := plugins/end/end.c
