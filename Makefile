@@ -50,7 +50,7 @@ TEST_PLUGINS :=
 TEST_BINS   :=
 BENCHES     :=
 
-.PHONY: all run check test test-asan deps bench install clean
+.PHONY: all run check test deps deps-check bench install clean
 
 all: build-all
 
@@ -75,7 +75,10 @@ build-all: $(CORE_OUTPUTS) $(PLUGIN_SOS) $(TEST_PLUGIN_SOS) $(TEST_BINS)
 .PHONY: build-all
 
 deps:
-	@sh tests/deps.sh
+	@sh tests/deps.sh run
+
+deps-check:
+	@sh tests/deps.sh check
 
 # The bundled example: a small synthetic save image made by our writer.
 EXAMPLE := $(BUILD)/example.xl
@@ -91,7 +94,7 @@ run: deps
 test: build-all
 	@XLSR_BUILD=$(BUILD) XLSR_FAST=1 bash tests/run.sh
 
-check: deps
+check: deps-check
 	@$(MAKE) --no-print-directory build-all
 	@$(MAKE) --no-print-directory SAN=1 build-all
 	@rm -f build/.counts build-asan/.counts
@@ -103,7 +106,7 @@ check: deps
 	 sh tests/summary.sh build/.counts build-asan/.counts; \
 	 test $$a -eq 0 && test $$b -eq 0
 
-bench: deps
+bench: deps-check
 	@$(MAKE) --no-print-directory build-all
 	@XLSR_BUILD=$(BUILD) sh tests/bench/run.sh
 

@@ -50,6 +50,6 @@ eq() { [ "$1" = "$2" ] || fail "${3:-values differ}: '$1' != '$2'"; }
 # mkconf NAME <<EOF ... (body appended after [core])
 mkconf() {
     f=$T/$1
-    { echo "[core]"; echo "plugin_dir = $B/plugins"; cat; } >"$f"
+    { echo "[core]"; echo "plugin_dir = $B/plugins:$B/test-plugins"; cat; } >"$f"
     echo "$f"
 }

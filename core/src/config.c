@@ -163,7 +163,7 @@ static int core_key(struct parse *p, const char *key, const char *value)
     }
     if (!strcmp(key, "max_record_bytes")) {
         if (xlsr__parse_u64(value, &c->max_record_bytes) ||
-            c->max_record_bytes == 0 || c->max_record_bytes > UINT32_MAX)
+            c->max_record_bytes == 0 || c->max_record_bytes > (1ull << 32))
             return perr(p, "max_record_bytes: '%s' is not a size between 1 "
                         "and 4G", value);
         return 1;
@@ -241,21 +241,33 @@ static char *dir_of(const char *path)
     return d;
 }
 
-/* Relative plugin_dir is relative to the configuration file. */
-static int resolve_plugin_dir(struct xlsr_config *c)
+/* plugin_dir is a ':'-separated search list; relative entries are
+ * relative to the configuration file. */
+static int resolve_plugin_dirs(struct xlsr_config *c)
 {
-    if (!c->plugin_dir) {
-        c->plugin_dir = strdup(XLSR_PLUGIN_DIR);
-        return c->plugin_dir ? XLSR_OK : XLSR_ERR_NOMEM;
-    }
-    if (c->plugin_dir[0] == '/')
-        return XLSR_OK;
-    char *abs;
-    if (asprintf(&abs, "%s/%s", c->dir, c->plugin_dir) < 0)
+    if (!c->plugin_dir && !(c->plugin_dir = strdup(XLSR_PLUGIN_DIR)))
         return XLSR_ERR_NOMEM;
-    free(c->plugin_dir);
-    c->plugin_dir = abs;
+    char *list = strdup(c->plugin_dir), *save = NULL;
+    if (!list)
+        return XLSR_ERR_NOMEM;
+    for (char *d = strtok_r(list, ":", &save); d;
+         d = strtok_r(NULL, ":", &save)) {
+        char **n = realloc(c->plugin_dirs,
+                           (c->nplugin_dirs + 1) * sizeof(*n));
+        if (!n)
+            goto nomem;
+        c->plugin_dirs = n;
+        if (d[0] == '/' ? !(n[c->nplugin_dirs] = strdup(d))
+                        : asprintf(&n[c->nplugin_dirs], "%s/%s", c->dir,
+                                   d) < 0)
+            goto nomem;
+        c->nplugin_dirs++;
+    }
+    free(list);
     return XLSR_OK;
+nomem:
+    free(list);
+    return XLSR_ERR_NOMEM;
 }
 
 XLSR_API int xlsr_config_load(const char *path, struct xlsr_config **out,
@@ -301,7 +313,7 @@ XLSR_API int xlsr_config_load(const char *path, struct xlsr_config **out,
             goto out;
         }
     }
-    rc = resolve_plugin_dir(c);
+    rc = resolve_plugin_dirs(c);
     if (rc)
         goto out;
     *out = c;
@@ -326,6 +338,9 @@ XLSR_API void xlsr_config_free(struct xlsr_config *c)
         free(c->sec[i].name);
     }
     free(c->sec);
+    for (size_t i = 0; i < c->nplugin_dirs; i++)
+        free(c->plugin_dirs[i]);
+    free(c->plugin_dirs);
     free(c->plugin_dir);
     free(c->dir);
     free(c->path);

@@ -71,7 +71,9 @@ struct xlsr_conf_section {
 struct xlsr_config {
     char *path;             /* as given */
     char *dir;              /* its directory, for relative paths */
-    char *plugin_dir;       /* absolute or relative to dir, resolved */
+    char *plugin_dir;       /* as configured: a ':'-separated list */
+    char **plugin_dirs;     /* resolved against dir, searched in order */
+    size_t nplugin_dirs;
     uint64_t max_record_bytes;
     uint64_t checkpoint_bytes;  /* buffering limit of one checkpoint */
     bool unknown_fail;          /* unknown optional records fail */

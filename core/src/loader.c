@@ -2,9 +2,9 @@
  * loader.c - finds, vets and dlopen()s one plugin, and checks its
  * descriptor against the ABI this core speaks.
  *
- * A plugin name resolves only inside the configured plugin_dir: a name is
- * a file name, never a path, so a configuration cannot pull code from
- * elsewhere.  The file must be a regular file (not a symlink), owned by
+ * A plugin name resolves only inside the configured plugin directories
+ * (searched in order): a name is a file name, never a path, so a
+ * configuration cannot pull code from elsewhere.  The file must be a regular file (not a symlink), owned by
  * root or by the user running xlsr, and not writable by others: anyone who
  * can write it could run code as us.
  */
@@ -92,8 +92,14 @@ int xlsr__plugin_load(const struct xlsr_config *cfg, const char *name,
                           cfg->plugin_dir);
     }
     out->name = strdup(name);
-    if (asprintf(&out->path, "%s/%s.so", cfg->plugin_dir, name) < 0)
-        out->path = NULL;
+    for (size_t i = 0; i < cfg->nplugin_dirs && out->name; i++) {
+        struct stat st;
+        free(out->path);
+        if (asprintf(&out->path, "%s/%s.so", cfg->plugin_dirs[i], name) < 0)
+            out->path = NULL;
+        if (!out->path || lstat(out->path, &st) == 0)
+            break;
+    }
     if (!out->name || !out->path) {
         xlsr__plugin_unload(out);
         return xlsr__fail(err, XLSR_ERR_NOMEM, "out of memory");

@@ -93,8 +93,10 @@ static int read_xl_header(struct xlsr_session *s, const uint8_t *first8)
 
     memcpy(h, first8, 8);
     rc = xlsr__read(&s->rd, h + 8, sizeof(h) - 8);
-    if (rc)
+    if (rc) {
+        s->rd.got += 8;
         return short_read(s, rc, 0, "xl save header", sizeof(h));
+    }
     if (memcmp(h, XL_MAGIC, XL_MAGIC_LEN))
         return serr(s, XLSR_ERR_STREAM, 0, "bad xl save header magic");
     uint32_t order = host32(h + 32);
@@ -172,8 +174,10 @@ static int read_libxl_header(struct xlsr_session *s, uint8_t *h,
 {
     uint64_t off = have8 ? 0 : s->rd.offset;
     int rc = xlsr__read(&s->rd, h + (have8 ? 8 : 0), have8 ? 8 : 16);
-    if (rc)
+    if (rc) {
+        s->rd.got += have8 ? 8 : 0;
         return short_read(s, rc, off, "libxl header", 16);
+    }
     uint64_t ident = (uint64_t)be32(h) << 32 | be32(h + 4);
     uint32_t version = be32(h + 8), options = be32(h + 12);
     if (ident != LIBXL_IDENT)
@@ -269,6 +273,7 @@ int xlsr__frame_record(struct xlsr_session *s, struct xlsr_record *rec,
     int rc;
 
     *clean_eof = false;
+    s->err->have_type = false;
     memset(rec, 0, sizeof(*rec));
     rec->offset = off;
     rc = xlsr__read(&s->rd, h, sizeof(h));
@@ -349,6 +354,7 @@ static int unhandled(struct xlsr_session *s, const struct xlsr_record *rec,
 
 int xlsr__dispatch(struct xlsr_session *s, const struct xlsr_record *rec)
 {
+    xlsr__err_type(s->err, rec->type);
     if (rec->type == XLSR_REC_CHECKPOINT_END)
         return serr(s, XLSR_ERR_STREAM, rec->offset, "CHECKPOINT_END "
                     "outside a checkpoint");
