@@ -15,6 +15,7 @@
 #include <libgen.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "internal.h"
 
@@ -294,6 +295,14 @@ XLSR_API int xlsr_config_load(const char *path, struct xlsr_config **out,
         rc = xlsr__fail(p.err, XLSR_ERR_CONFIG,
                         "cannot read configuration file: %s",
                         strerror(errno));
+        xlsr__err_where(p.err, "%s", path);
+        goto out;
+    }
+    struct stat st;
+    if (fstat(fileno(p.f), &st) == 0 && !S_ISREG(st.st_mode)) {
+        fclose(p.f);
+        rc = xlsr__fail(p.err, XLSR_ERR_CONFIG, "cannot read configuration "
+                        "file: not a regular file");
         xlsr__err_where(p.err, "%s", path);
         goto out;
     }
