@@ -1,0 +1,11 @@
+# plugins/libxc/plugin.mk - the LIBXC_CONTEXT handler: verifies the inline
+# libxc stream itself, or restores it through libxenguest.
+PLUGINS += libxc
+libxc_SRCS := plugins/libxc/libxc.c plugins/libxc/verify.c \
+              plugins/libxc/records.c plugins/libxc/report.c \
+              plugins/libxc/restore.c
+libxc_DEPS := plugins/libxc/libxc.h
+libxc_LIBS := -lxenguest -lxenctrl
+# Xen's public headers (xenctrl.h -> hvm/save.h) refuse strict ISO C:
+# they use anonymous unions.  GNU C11 for this plugin only.
+libxc_CFLAGS := -std=gnu11
