@@ -284,7 +284,7 @@ static int to_file(struct emu_state *s, const struct emu_cfg *c,
         return rc;
     if (s->ctx->dry_run) {
         s->host->print(s->h, "emulator: would write %zu bytes (emulator %"
-                       PRIu32 " index %" PRIu32 ") to %s\n", len, v->emu_id,
+                       PRIu32 " index %" PRIu32 ") to %s", len, v->emu_id,
                        v->index, path);
         return XLSR_OK;
     }
@@ -294,7 +294,7 @@ static int to_file(struct emu_state *s, const struct emu_cfg *c,
         return XLSR_ERR_HANDLER;
     }
     double dt = now_s() - t0;
-    s->host->log(s->h, XLSR_LOG_INFO, "emulator: wrote %zu bytes to %s in "
+    s->host->log(s->h, XLSR_LOG_INFO, "wrote %zu bytes to %s in "
                  "%.3f s (%.0f MiB/s)", len, path, dt,
                  dt > 0 ? (double)len / 1048576.0 / dt : 0.0);
     return XLSR_OK;
@@ -341,13 +341,13 @@ static int to_exec(struct emu_state *s, const struct emu_cfg *c,
     }
     if (s->ctx->dry_run) {
         s->host->print(s->h, "emulator: would pipe %zu bytes (emulator %"
-                       PRIu32 " index %" PRIu32 ") into: %s\n", len,
+                       PRIu32 " index %" PRIu32 ") into: %s", len,
                        v->emu_id, v->index, line);
         rc = XLSR_OK;
     } else if (execbk_run(argv, blob, len, err, sizeof(err)) < 0) {
         s->host->fail(s->h, "exec backend: %s", err);
     } else {
-        s->host->log(s->h, XLSR_LOG_INFO, "emulator: piped %zu bytes into "
+        s->host->log(s->h, XLSR_LOG_INFO, "piped %zu bytes into "
                      "%s", len, line);
         rc = XLSR_OK;
     }
@@ -383,7 +383,7 @@ static int emu_record(void *state, const struct xlsr_record *rec)
     size_t len = rec->length - EMUHDR_SIZE;
     if (s->ctx->mode == XLSR_MODE_DUMP)
         s->host->print(s->h, "  emulator %" PRIu32 " (%s) index %" PRIu32
-                       ": %zu bytes of device model state\n", id,
+                       ": %zu bytes of device model state", id,
                        emuhdr_name(id), index, len);
     if (s->ctx->mode != XLSR_MODE_RESTORE)
         return XLSR_OK;

@@ -145,10 +145,10 @@ static int print_pair(void *opaque, const char *key, const char *val,
 
     pairs_escape(val, vlen, shown, sizeof(shown));
     if (w->path)
-        w->s->host->print(w->s->h, "%s%s/%s = \"%s\"\n", w->verb,
+        w->s->host->print(w->s->h, "%s%s/%s = \"%s\"", w->verb,
                           w->s->root, key, shown);
     else
-        w->s->host->print(w->s->h, "%s%s = \"%s\"\n", w->verb, key, shown);
+        w->s->host->print(w->s->h, "%s%s = \"%s\"", w->verb, key, shown);
     return 0;
 }
 
@@ -222,7 +222,7 @@ static int apply(struct xs_state *s, const struct xlsr_record *rec,
     for (unsigned attempt = 0;; attempt++) {
         int r = try_once(&w, rec);
         if (r == 0) {
-            s->host->log(s->h, XLSR_LOG_INFO, "xenstore: wrote %zu keys "
+            s->host->log(s->h, XLSR_LOG_INFO, "wrote %zu keys "
                          "under %s (attempt %u)", pi->npairs, s->root,
                          attempt + 1);
             rc = XLSR_OK;
@@ -262,7 +262,7 @@ static int xs_record(void *state, const struct xlsr_record *rec)
     if (s->ctx->mode == XLSR_MODE_DUMP) {
         struct walk w = { .s = s, .verb = "    " };
         s->host->print(s->h, "  emulator %" PRIu32 " index %" PRIu32
-                       ": %zu xenstore pairs\n", pi.emu_id, pi.index,
+                       ": %zu xenstore pairs", pi.emu_id, pi.index,
                        pi.npairs);
         pairs_each(rec->body, rec->length, print_pair, &w);
         return XLSR_OK;
