@@ -250,10 +250,11 @@ static int page_data(struct lx_verify *v, uint64_t off, uint32_t len)
         return rc;
     uint64_t want = 8 + (uint64_t)count * 8 + ndata * 4096;
     if (want != len)
-        return vfail(v, XLSR_ERR_STREAM, off, what, "length %u, expected "
-                     "%llu (8 + %u pfns + %llu pages of data)", len,
-                     (unsigned long long)want, count,
-                     (unsigned long long)ndata);
+        return vfail(v, XLSR_ERR_STREAM, off, what, "count %u with %llu "
+                     "pages of data needs length %llu (8 + %u * 8 + %llu * "
+                     "4096), record length is %u", count,
+                     (unsigned long long)ndata, (unsigned long long)want,
+                     count, (unsigned long long)ndata, len);
     v->s->st.data_bytes += ndata * 4096;
     /* The length is a multiple of 8: no padding follows. */
     return sk(v, ndata * 4096, off, what);
