@@ -223,3 +223,25 @@ EOT
 )" "$T/s"
     err_has "dir 'relative/dir' is not an absolute path"
 }
+
+# A full disk: a clear error, the temp file removed, the old file intact.
+t_emu_full_disk() {
+    mkdir -p "$T/full"
+    mount -t tmpfs -o size=1m xlsr-test "$T/full" 2>"$T/mount.err" ||
+        skip "cannot mount a tmpfs here: $(cat "$T/mount.err")"
+    trap 'umount "$T/full"' EXIT
+    printf old >"$T/full/qemu-resume.7"
+    CONFIG=$(mkconf full.ini <<EOT
+[record.end]
+plugin = end
+[record.emulator_context]
+plugin = emulator
+dir = $T/full
+EOT
+)
+    "$GEN" --rec emulator_context:emublob:2:0:2M -o "$T/s"
+    expect 1 "$XLSR" restore -c "$CONFIG" --domid 7 "$T/s"
+    err_has "offset 16 \(0x10\): record EMULATOR_CONTEXT \(0x3\): handler emulator: writing $T/full/qemu-resume\.7\.xlsr-tmp-[A-Za-z0-9]{6}: No space left on device \(after [0-9]+ of 2097152 bytes\)"
+    eq "$(cat "$T/full/qemu-resume.7")" old "old file"
+    eq "$(ls -A "$T/full")" qemu-resume.7 "files left"
+}

@@ -1,0 +1,108 @@
+# tests/emulator/t-emulator-slow.sh - the file backend under kill -9 with
+# a 256 MiB blob: the target is always the old file (or none), never a
+# partial one; at most one recognisable temporary file remains.
+SLOW=1
+
+BIG=268435456       # 256 MiB
+
+big_conf() {
+    mkdir -p "$T/d"
+    mkconf big.ini <<EOT
+max_record_bytes = 512M
+[record.end]
+plugin = end
+[record.emulator_context]
+plugin = emulator
+dir = $T/d
+EOT
+}
+
+big_stream() { "$GEN" --rec "emulator_context:emublob:2:0:$BIG:7" -o "$T/s"; }
+
+# After a kill: the target holds $1 (or is absent when $1 is empty), and
+# besides it at most one <target>.xlsr-tmp-XXXXXX exists.
+after_kill() {
+    if [ -n "$1" ]; then
+        eq "$(cat "$T/d/qemu-resume.7")" "$1" "target after kill -9"
+    else
+        [ ! -e "$T/d/qemu-resume.7" ] || fail "a target of $(stat -c %s "$T/d/qemu-resume.7") bytes appeared"
+    fi
+    others=$(cd "$T/d" && ls -A | grep -v '^qemu-resume\.7$' || :)
+    n=$(printf '%s' "$others" | grep -c . || :)
+    [ "$n" -le 1 ] || fail "more than one leftover: $others"
+    [ "$n" -eq 0 ] || printf '%s\n' "$others" | grep -Eq '^qemu-resume\.7\.xlsr-tmp-[A-Za-z0-9]{6}$' ||
+        fail "unrecognisable leftover: $others"
+    echo "leftover: ${others:-none}"
+}
+
+# kill_mid_write OLD: kill -9 xlsr once its temp file is partly written.
+kill_mid_write() {
+    CONFIG=$(big_conf)
+    [ -z "$1" ] || printf %s "$1" >"$T/d/qemu-resume.7"
+    big_stream
+    "$XLSR" restore -c "$CONFIG" --domid 7 "$T/s" >"$T/out" 2>"$T/err" &
+    pid=$!
+    # Poll the directory (microseconds a round): kill at the first sight of
+    # a temp file holding some but not all of the blob.
+    seen=$(python3 -c '
+import os, sys, time, signal
+d, pid, total = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+end = time.time() + 120
+while time.time() < end:
+    for n in os.listdir(d):
+        if ".xlsr-tmp-" in n:
+            try:
+                sz = os.stat(os.path.join(d, n)).st_size
+            except FileNotFoundError:
+                continue
+            if 0 < sz < total:
+                os.kill(pid, signal.SIGKILL)
+                print(sz)
+                sys.exit(0)
+print("missed")
+' "$T/d" "$pid" "$BIG")
+    wait "$pid" && rc=0 || rc=$?
+    echo "killed with the temp file at $seen bytes; xlsr status $rc"
+    [ "$seen" != missed ] || fail "never saw a partly written temp file"
+    eq "$rc" 137 "xlsr exit status (SIGKILL)"
+    after_kill "$1"
+}
+
+t_emu_kill9_mid_write_keeps_old() { kill_mid_write "old contents"; }
+t_emu_kill9_mid_write_no_old() { kill_mid_write ""; }
+
+# The blob arrives slowly through a pipe; kill -9 while it is arriving.
+t_emu_kill9_while_arriving() {
+    CONFIG=$(big_conf)
+    printf old >"$T/d/qemu-resume.7"
+    big_stream
+    mkfifo "$T/fifo"
+    "$XLSR" restore -c "$CONFIG" --domid 7 - <"$T/fifo" >"$T/out" 2>"$T/err" &
+    pid=$!
+    exec 3>"$T/fifo"
+    # 128 MiB in 1 MiB steps, a little at a time, then stall mid-record.
+    python3 -c '
+import sys, time
+with open(sys.argv[1], "rb") as f:
+    for _ in range(128):
+        sys.stdout.buffer.write(f.read(1 << 20)); sys.stdout.flush()
+        time.sleep(0.002)
+' "$T/s" >&3
+    sleep 0.5
+    kill -9 "$pid"
+    wait "$pid" && rc=0 || rc=$?
+    exec 3>&-
+    eq "$rc" 137 "xlsr exit status (SIGKILL)"
+    after_kill old
+    eq "$(ls -A "$T/d")" qemu-resume.7 "no temp file before the write began"
+}
+
+# Without a kill the same blob lands whole.
+t_emu_big_blob_whole() {
+    CONFIG=$(big_conf)
+    big_stream
+    expect 0 "$XLSR" restore -c "$CONFIG" --domid 7 "$T/s"
+    eq "$(stat -c %s "$T/d/qemu-resume.7")" $BIG "size"
+    eq "$(tail -c +33 "$T/s" | head -c $BIG | sha256sum)" "$(sha256sum <"$T/d/qemu-resume.7")" "sha256"
+    eq "$(ls -A "$T/d")" qemu-resume.7 "files"
+}
