@@ -340,7 +340,7 @@ void libxl_ckpt_write(struct gen *g, unsigned ckpt)
 /* Checks that need the whole command line; parses the record specs. */
 static void finish_args(struct gen *g, struct cli *c)
 {
-    size_t i, last_lxc = (size_t)-1;
+    size_t i, first_lxc = (size_t)-1;
     int page_corrupt = g->corrupt == LXC_PAGEDATA_COUNT ||
         g->corrupt == LXC_PAGEDATA_RESERVED ||
         g->corrupt == LXC_PFN_RESERVED ||
@@ -355,8 +355,8 @@ static void finish_args(struct gen *g, struct cli *c)
     for (i = 0; i < g->nitems; i++) {
         if (c->specs[i])
             parse_spec(g, "--rec", c->specs[i], &g->items[i].rec);
-        else if (last_lxc == (size_t)-1)
-            last_lxc = i;
+        else if (first_lxc == (size_t)-1)
+            first_lxc = i;
     }
     for (i = 0; i < g->nckpt; i++) {
         char *spec = subst_k(g->ckpt_specs[i], 1);
@@ -368,9 +368,9 @@ static void finish_args(struct gen *g, struct cli *c)
     }
     if (page_corrupt && !g->pages)
         gen_die(GEN_EXIT_USAGE, "this --libxc-corrupt needs --pages >= 1");
-    if ((g->checkpoints || g->nckpt) && last_lxc == (size_t)-1)
+    if ((g->checkpoints || g->nckpt) && first_lxc == (size_t)-1)
         gen_die(GEN_EXIT_USAGE, "checkpoints need --libxc pv|hvm");
-    if (g->checkpoints && !g->final_end && last_lxc + 1 < g->nitems)
+    if (g->checkpoints && !g->final_end && first_lxc + 1 < g->nitems)
         gen_die(GEN_EXIT_USAGE, "a checkpointed stream ends after its last "
                 "checkpoint: records after --libxc need --ckpt-final-end");
 }
