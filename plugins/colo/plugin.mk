@@ -1,0 +1,2 @@
+PLUGINS += colo
+colo_SRCS := plugins/colo/colo.c
