@@ -124,13 +124,13 @@ int xlsr__checkpoint(struct xlsr_session *s)
             q = nq;
             cap = ncap;
         }
+        /* The queue takes the body buffer itself: one copy of each
+         * record in memory, never two. */
         q[n].rec = rec;
-        q[n].body = NULL;
+        q[n].body = rec.length ? s->body : NULL;
         if (rec.length) {
-            q[n].body = malloc(rec.length);
-            if (!q[n].body)
-                goto nomem;
-            memcpy(q[n].body, rec.body, rec.length);
+            s->body = NULL;
+            s->body_cap = 0;
         }
         n++;
     }
@@ -145,4 +145,39 @@ nomem:
     s->fatal = true;
     return xlsr__fail(s->err, XLSR_ERR_NOMEM, "out of memory buffering "
                       "checkpoint %u", s->checkpoint);
+}
+
+/*
+ * COLO: between checkpoints the primary sends a CHECKPOINT_STATE
+ * (CHECKPOINT_NEW) that libxl reads on its own (the restore side's
+ * wait_checkpoint callback, libxl_colo_restore.c).  It belongs to no
+ * checkpoint and is applied at once.  The stream ending here is a clean
+ * failover after the last complete checkpoint.
+ */
+int xlsr__between_checkpoints(struct xlsr_session *s, uint32_t expect)
+{
+    struct xlsr_record rec;
+    bool clean_eof;
+    uint64_t start = s->rd.offset;
+    int rc = xlsr__frame_record(s, &rec, &clean_eof);
+
+    if (rc == XLSR_OK && rec.type != expect) {
+        xlsr__err_at(s->err, rec.offset);
+        rc = xlsr__fail(s->err, XLSR_ERR_STREAM, "expected a %s record "
+                        "between checkpoints",
+                        xlsr_rec_type_name(expect) ? xlsr_rec_type_name(expect)
+                                                   : "libxl");
+    }
+    if (rc) {
+        if (rc == XLSR_ERR_EOF && clean_eof) {
+            xlsr__err_at(s->err, start);
+            xlsr__fail(s->err, rc, "stream ended between checkpoints");
+        }
+        s->checkpoint++;    /* the one that never arrived */
+        return broke(s, start, NULL, 0);
+    }
+    rc = xlsr__dispatch(s, &rec);
+    if (rc < 0)
+        s->fatal = true;
+    return rc < 0 ? rc : XLSR_OK;
 }

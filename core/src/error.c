@@ -11,12 +11,24 @@
 
 #include "internal.h"
 
-/* Indexed by type; the spec defines 0..5. */
-static const char *const rec_names[] = {
-    "END", "LIBXC_CONTEXT", "EMULATOR_XENSTORE_DATA", "EMULATOR_CONTEXT",
-    "CHECKPOINT_END", "CHECKPOINT_STATE",
+/* The record types of the libxl v2 spec, indexed by type. */
+static const struct {
+    const char *name;
+    bool substream;     /* an inline stream follows on the same fd */
+} rec_types[] = {
+    { "END", false },
+    { "LIBXC_CONTEXT", true },
+    { "EMULATOR_XENSTORE_DATA", false },
+    { "EMULATOR_CONTEXT", false },
+    { "CHECKPOINT_END", false },
+    { "CHECKPOINT_STATE", false },
 };
-#define NREC_NAMES (sizeof(rec_names) / sizeof(rec_names[0]))
+#define NREC_NAMES (sizeof(rec_types) / sizeof(rec_types[0]))
+
+bool xlsr__carries_substream(uint32_t type)
+{
+    return type < NREC_NAMES && rec_types[type].substream;
+}
 
 static const struct {
     int rc;
@@ -44,13 +56,13 @@ XLSR_API const char *xlsr_strerror(int rc)
 
 XLSR_API const char *xlsr_rec_type_name(uint32_t type)
 {
-    return type < NREC_NAMES ? rec_names[type] : NULL;
+    return type < NREC_NAMES ? rec_types[type].name : NULL;
 }
 
 XLSR_API int xlsr_rec_type_parse(const char *text, uint32_t *type)
 {
     for (size_t i = 0; i < NREC_NAMES; i++) {
-        if (!strcasecmp(text, rec_names[i])) {
+        if (!strcasecmp(text, rec_types[i].name)) {
             *type = (uint32_t)i;
             return XLSR_OK;
         }

@@ -19,7 +19,7 @@ static void h_log(xlsr_handle *h, enum xlsr_log_level level,
     va_start(ap, fmt);
     vsnprintf(buf, sizeof(buf), fmt, ap);
     va_end(ap);
-    xlsr__logf(h->s, level, "%s: %s", h->b->plugin->desc->name, buf);
+    xlsr__logf(h->s, level, "%s: %s", h->slot->plugin->desc->name, buf);
 }
 
 static void h_fail(xlsr_handle *h, const char *fmt, ...)
@@ -41,11 +41,12 @@ static void h_print(xlsr_handle *h, const char *fmt, ...)
     xlsr__printf(h->s, "%s", buf);
 }
 
-/* The configured value, else the plugin's declared default. */
+/* The configured value (for a candidate, "candidate.KEY" first), else
+ * the plugin's declared default. */
 static int lookup(xlsr_handle *h, const char *key, enum xlsr_conf_type type,
                   const char **out)
 {
-    const struct xlsr_conf_key *k = h->b->plugin->desc->conf_keys;
+    const struct xlsr_conf_key *k = h->slot->plugin->desc->conf_keys;
     for (; k && k->key; k++)
         if (!strcmp(k->key, key))
             break;
@@ -54,7 +55,14 @@ static int lookup(xlsr_handle *h, const char *key, enum xlsr_conf_type type,
                key);
         return XLSR_ERR_CONFIG;
     }
-    const char *v = xlsr__conf_get(h->b->sec, key, NULL);
+    const char *v = NULL;
+    if (h->slot->candidate) {
+        char alt[160];
+        snprintf(alt, sizeof(alt), "candidate.%s", key);
+        v = xlsr__conf_get(h->b->sec, alt, NULL);
+    }
+    if (!v)
+        v = xlsr__conf_get(h->b->sec, key, NULL);
     *out = v ? v : k->def;
     return XLSR_OK;
 }
@@ -97,7 +105,14 @@ static const char *h_conf_dir(xlsr_handle *h)
 
 static struct xlsr_restore_ctx *h_restore_ctx(xlsr_handle *h)
 {
-    return h->s->ctx;
+    struct xlsr_slot *slot = h->slot;
+    if (!slot->dry)
+        return h->s->ctx;
+    /* A shadow candidate sees the same target, always as a dry run, and
+     * its results never reach the caller. */
+    slot->dry_ctx = *h->s->ctx;
+    slot->dry_ctx.dry_run = true;
+    return &slot->dry_ctx;
 }
 
 static int need_substream(xlsr_handle *h, const char *what)
@@ -162,6 +177,12 @@ static int h_checkpoint(xlsr_handle *h)
     return rc ? rc : xlsr__checkpoint(h->s);
 }
 
+static int h_libxl_record(xlsr_handle *h, uint32_t expect_type)
+{
+    int rc = need_substream(h, "libxl_record");
+    return rc ? rc : xlsr__between_checkpoints(h->s, expect_type);
+}
+
 static uint64_t h_max_record_bytes(xlsr_handle *h)
 {
     return h->s->cfg->max_record_bytes;
@@ -186,4 +207,5 @@ const struct xlsr_host xlsr__host = {
     .return_fd = h_return_fd,
     .checkpoint = h_checkpoint,
     .max_record_bytes = h_max_record_bytes,
+    .libxl_record = h_libxl_record,
 };

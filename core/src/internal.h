@@ -23,6 +23,8 @@ void xlsr__err_type(struct xlsr_error *err, uint32_t type);
 void xlsr__err_where(struct xlsr_error *err, const char *fmt, ...)
     XLSR_PRINTF(2, 3);
 
+/* LIBXC_CONTEXT: a whole libxc stream follows the record on the fd. */
+bool xlsr__carries_substream(uint32_t type);
 /* Parses "256M", "0x1000", "12k": XLSR_OK or XLSR_ERR_CONFIG. */
 int xlsr__parse_u64(const char *text, uint64_t *out);
 int xlsr__parse_bool(const char *text, bool *out);
@@ -101,19 +103,59 @@ void xlsr__plugin_unload(struct xlsr_loaded *p);
 
 struct xlsr_session;
 
+struct xlsr_slot;
+
 struct xlsr_handle {
     struct xlsr_session *s;
     struct xlsr_binding *b;
+    struct xlsr_slot *slot;
 };
 
-struct xlsr_binding {
-    uint32_t type;
-    const struct xlsr_conf_section *sec;
+/* One plugin instance of a binding. */
+struct xlsr_slot {
     struct xlsr_loaded *plugin;     /* owned by the session's plugin list */
     void *state;
     bool inited;
+    bool candidate;                 /* sees candidate.KEY overrides */
+    bool dry;                       /* shadow: always a dry run */
+    struct xlsr_restore_ctx dry_ctx;
     struct xlsr_handle handle;
 };
+
+struct xlsr_wrapper;                /* wrappers.c */
+
+/* A record type's routing entry: the current plugin, and for staged
+ * rollout a candidate plus the wrapper that chooses between them. */
+struct xlsr_binding {
+    uint32_t type;
+    const struct xlsr_conf_section *sec;
+    struct xlsr_slot cur, cand;
+    const struct xlsr_wrapper *wrap;
+    uint64_t percent;               /* canary share */
+    int chosen;                     /* canary: -1 undecided, 0 cur, 1 cand */
+    uint64_t seen, differ;          /* shadow statistics */
+    char *report;                   /* shadow: JSON differences so far */
+    size_t report_len;
+};
+
+/* The wrapper kinds, from wrappers.c. */
+struct xlsr_wrapper {
+    const char *name;               /* "plain", "canary", "shadow" */
+    int (*record)(struct xlsr_session *s, struct xlsr_binding *b,
+                  const struct xlsr_record *rec);
+    int (*substream)(struct xlsr_session *s, struct xlsr_binding *b,
+                     const struct xlsr_record *rec);
+    void (*finish)(struct xlsr_session *s, struct xlsr_binding *b);
+};
+
+extern const struct xlsr_wrapper xlsr__wrap_plain, xlsr__wrap_canary,
+    xlsr__wrap_shadow;
+
+/* Calls one slot's record()/substream() with the reason buffer reset. */
+int xlsr__slot_record(struct xlsr_session *s, struct xlsr_slot *slot,
+                      const struct xlsr_record *rec);
+int xlsr__slot_substream(struct xlsr_session *s, struct xlsr_slot *slot,
+                         const struct xlsr_record *rec);
 
 struct xlsr_pending;                /* a buffered checkpoint record */
 
@@ -137,6 +179,7 @@ struct xlsr_session {
     size_t body_cap;
     char reason[512];               /* host->fail() text of a handler */
     bool reason_set;
+    struct xlsr_slot *failed_slot;  /* whose error is being reported */
     bool fatal;                     /* a handler failed while unbuffering */
     bool failover;                  /* the stream broke inside a checkpoint */
     int final_rc;                   /* what fini() is told */
@@ -159,5 +202,7 @@ int xlsr__frame_record(struct xlsr_session *s, struct xlsr_record *rec,
 int xlsr__dispatch(struct xlsr_session *s, const struct xlsr_record *rec);
 /* Reads one checkpoint's libxl part, buffered, and applies it. */
 int xlsr__checkpoint(struct xlsr_session *s);
+/* COLO: one libxl record of type `expect` between two checkpoints. */
+int xlsr__between_checkpoints(struct xlsr_session *s, uint32_t expect);
 
 #endif /* XLSR_INTERNAL_H */

@@ -11,13 +11,11 @@
 #include "internal.h"
 
 /* Keys of a [record.*] section the core itself owns. */
-static const char *const binding_keys[] = { "plugin" };
-
-/* Record types followed by an inline sub-stream on the same fd. */
-static bool carries_substream(uint32_t type)
-{
-    return type == XLSR_REC_LIBXC_CONTEXT;
-}
+static const char *const binding_keys[] = {
+    "plugin", "canary_plugin", "canary_percent", "shadow_plugin",
+    "shadow_report",
+};
+#define CANDIDATE_PREFIX "candidate."
 
 static struct xlsr_loaded *find_or_load(struct xlsr_session *s,
                                         const char *name,
@@ -30,10 +28,13 @@ static struct xlsr_loaded *find_or_load(struct xlsr_session *s,
     return *rc ? NULL : &s->plugins[s->nplugins++];
 }
 
-static const struct xlsr_conf_key *declared(const struct xlsr_plugin *d,
+static const struct xlsr_conf_key *declared(const struct xlsr_slot *slot,
                                             const char *key)
 {
-    for (const struct xlsr_conf_key *k = d->conf_keys; k && k->key; k++)
+    if (!slot->plugin)
+        return NULL;
+    const struct xlsr_conf_key *k = slot->plugin->desc->conf_keys;
+    for (; k && k->key; k++)
         if (!strcmp(k->key, key))
             return k;
     return NULL;
@@ -53,77 +54,200 @@ static int bad_key(const struct xlsr_session *s, struct xlsr_error *err,
     return XLSR_ERR_CONFIG;
 }
 
-/* Every key is the core's or declared by the plugin, with a valid value;
- * every required key is there. */
+static bool is_binding_key(const char *key)
+{
+    for (size_t j = 0; j < sizeof(binding_keys) / sizeof(*binding_keys); j++)
+        if (!strcmp(key, binding_keys[j]))
+            return true;
+    return false;
+}
+
+static int check_value(const struct xlsr_session *s, struct xlsr_error *err,
+                       const struct xlsr_conf_section *sec,
+                       const struct xlsr_conf_kv *kv,
+                       const struct xlsr_conf_key *k)
+{
+    uint64_t u;
+    bool bl;
+    if ((k->type == XLSR_CONF_U64 && xlsr__parse_u64(kv->value, &u)) ||
+        (k->type == XLSR_CONF_BOOL && xlsr__parse_bool(kv->value, &bl)))
+        return bad_key(s, err, kv->line, "[%s]: %s = '%s' is not a %s",
+                       sec->name, kv->key, kv->value,
+                       k->type == XLSR_CONF_U64 ? "number" : "boolean");
+    return XLSR_OK;
+}
+
+static int check_required(const struct xlsr_session *s,
+                          const struct xlsr_binding *b,
+                          const struct xlsr_slot *slot,
+                          struct xlsr_error *err)
+{
+    const struct xlsr_plugin *d = slot->plugin->desc;
+    for (const struct xlsr_conf_key *k = d->conf_keys; k && k->key; k++) {
+        char alt[128];
+        snprintf(alt, sizeof(alt), CANDIDATE_PREFIX "%s", k->key);
+        if (k->required && !xlsr__conf_get(b->sec, k->key, NULL) &&
+            !(slot->candidate && xlsr__conf_get(b->sec, alt, NULL)))
+            return bad_key(s, err, b->sec->line, "[%s]: plugin %s requires "
+                           "key '%s'", b->sec->name, d->name, k->key);
+    }
+    return XLSR_OK;
+}
+
+/* Every key is the core's or declared by a plugin of the binding (keys
+ * "candidate.KEY" by the candidate only), with a valid value; every
+ * required key is there. */
 static int check_keys(const struct xlsr_session *s,
                       const struct xlsr_binding *b, struct xlsr_error *err)
 {
-    const struct xlsr_plugin *d = b->plugin->desc;
     const struct xlsr_conf_section *sec = b->sec;
+    int rc;
 
     for (size_t i = 0; i < sec->nkv; i++) {
         const struct xlsr_conf_kv *kv = &sec->kv[i];
-        bool core = false;
-        for (size_t j = 0; j < sizeof(binding_keys) / sizeof(*binding_keys);
-             j++)
-            core |= !strcmp(kv->key, binding_keys[j]);
-        if (core)
+        if (is_binding_key(kv->key))
             continue;
-        const struct xlsr_conf_key *k = declared(d, kv->key);
-        if (!k)
-            return bad_key(s, err, kv->line, "[%s]: unknown key '%s' "
-                           "(plugin %s declares no such key)", sec->name,
-                           kv->key, d->name);
-        uint64_t u;
-        bool bl;
-        if ((k->type == XLSR_CONF_U64 && xlsr__parse_u64(kv->value, &u)) ||
-            (k->type == XLSR_CONF_BOOL && xlsr__parse_bool(kv->value, &bl)))
-            return bad_key(s, err, kv->line, "[%s]: %s = '%s' is not a %s",
-                           sec->name, kv->key, kv->value,
-                           k->type == XLSR_CONF_U64 ? "number" : "boolean");
+        const struct xlsr_conf_key *k;
+        if (!strncmp(kv->key, CANDIDATE_PREFIX, strlen(CANDIDATE_PREFIX))) {
+            k = declared(&b->cand, kv->key + strlen(CANDIDATE_PREFIX));
+            if (!k)
+                return bad_key(s, err, kv->line, "[%s]: unknown key '%s' "
+                               "(%s)", sec->name, kv->key, b->cand.plugin
+                               ? "the candidate plugin declares no such key"
+                               : "no canary_plugin or shadow_plugin here");
+        } else {
+            k = declared(&b->cur, kv->key);
+            if (!k)
+                k = declared(&b->cand, kv->key);
+            if (!k)
+                return bad_key(s, err, kv->line, "[%s]: unknown key '%s' "
+                               "(plugin %s declares no such key)", sec->name,
+                               kv->key, b->cur.plugin->desc->name);
+        }
+        rc = check_value(s, err, sec, kv, k);
+        if (rc)
+            return rc;
     }
-    for (const struct xlsr_conf_key *k = d->conf_keys; k && k->key; k++)
-        if (k->required && !xlsr__conf_get(sec, k->key, NULL))
-            return bad_key(s, err, sec->line, "[%s]: plugin %s requires "
-                           "key '%s'", sec->name, d->name, k->key);
-    return XLSR_OK;
+    rc = check_required(s, b, &b->cur, err);
+    if (!rc && b->cand.plugin)
+        rc = check_required(s, b, &b->cand, err);
+    return rc;
+}
+
+static int load_slot(struct xlsr_session *s, struct xlsr_binding *b,
+                     struct xlsr_slot *slot, const char *name,
+                     struct xlsr_error *err)
+{
+    int rc = XLSR_OK;
+    slot->handle.s = s;
+    slot->handle.b = b;
+    slot->handle.slot = slot;
+    slot->plugin = find_or_load(s, name, err, &rc);
+    if (!slot->plugin) {
+        xlsr__err_type(err, b->type);
+        snprintf(err->handler, sizeof(err->handler), "%s", name);
+    }
+    return rc;
+}
+
+/* Which wrapper, from the staged-rollout keys. */
+static int choose_wrapper(struct xlsr_session *s, struct xlsr_binding *b,
+                          struct xlsr_error *err)
+{
+    unsigned lc = 0, lp = 0, ls = 0;
+    const char *canary = xlsr__conf_get(b->sec, "canary_plugin", &lc);
+    const char *pct = xlsr__conf_get(b->sec, "canary_percent", &lp);
+    const char *shadow = xlsr__conf_get(b->sec, "shadow_plugin", &ls);
+    const char *report = xlsr__conf_get(b->sec, "shadow_report", NULL);
+
+    b->wrap = &xlsr__wrap_plain;
+    b->chosen = -1;
+    if (canary && shadow)
+        return bad_key(s, err, ls, "[%s]: canary_plugin and shadow_plugin "
+                       "exclude each other: roll out one way at a time",
+                       b->sec->name);
+    if (!canary && pct)
+        return bad_key(s, err, lp, "[%s]: canary_percent without "
+                       "canary_plugin", b->sec->name);
+    if (!shadow && report)
+        return bad_key(s, err, b->sec->line, "[%s]: shadow_report without "
+                       "shadow_plugin", b->sec->name);
+    if (canary) {
+        if (!pct || xlsr__parse_u64(pct, &b->percent) || b->percent > 100)
+            return bad_key(s, err, pct ? lp : lc, "[%s]: canary_percent must "
+                           "be given, from 0 to 100", b->sec->name);
+        b->wrap = &xlsr__wrap_canary;
+    }
+    if (shadow) {
+        if (xlsr__carries_substream(b->type))
+            return bad_key(s, err, ls, "[%s]: a shadow cannot run on a record "
+                           "followed by an inline stream (it can be read "
+                           "once)", b->sec->name);
+        b->wrap = &xlsr__wrap_shadow;
+        b->cand.dry = true;
+    }
+    if (!canary && !shadow)
+        return XLSR_OK;
+    b->cand.candidate = true;
+    return load_slot(s, b, &b->cand, canary ? canary : shadow, err);
 }
 
 static int bind_all(struct xlsr_session *s, struct xlsr_error *err)
 {
     const struct xlsr_config *c = s->cfg;
+    size_t n = c->nsec ? c->nsec : 1;
     int rc = XLSR_OK;
 
-    s->plugins = calloc(c->nsec ? c->nsec : 1, sizeof(*s->plugins));
-    s->bind = calloc(c->nsec ? c->nsec : 1, sizeof(*s->bind));
+    s->plugins = calloc(2 * n, sizeof(*s->plugins));
+    s->bind = calloc(n, sizeof(*s->bind));
     if (!s->plugins || !s->bind)
         return xlsr__fail(err, XLSR_ERR_NOMEM, "out of memory");
     for (size_t i = 0; i < c->nsec; i++) {
         const struct xlsr_conf_section *sec = &c->sec[i];
-        struct xlsr_binding *b = &s->bind[s->nbind];
-        const char *name = xlsr__conf_get(sec, "plugin", NULL);
+        struct xlsr_binding *b = &s->bind[s->nbind++];
         b->type = sec->type;
         b->sec = sec;
-        b->handle.s = s;
-        b->handle.b = b;
-        b->plugin = find_or_load(s, name, err, &rc);
-        if (!b->plugin) {
-            xlsr__err_type(err, sec->type);
-            snprintf(err->handler, sizeof(err->handler), "%s", name);
-            return rc;
-        }
-        s->nbind++;
-        rc = check_keys(s, b, err);
+        rc = load_slot(s, b, &b->cur, xlsr__conf_get(sec, "plugin", NULL),
+                       err);
+        if (!rc)
+            rc = choose_wrapper(s, b, err);
+        if (!rc)
+            rc = check_keys(s, b, err);
         if (rc)
             return rc;
-        if (carries_substream(b->type) && !b->plugin->desc->substream) {
-            xlsr__err_where(err, "%s:%u", c->path, sec->line);
-            return xlsr__fail(err, XLSR_ERR_CONFIG, "[%s]: plugin %s cannot "
-                              "read the inline stream that follows this "
-                              "record (no substream handler)", sec->name,
-                              name);
+        for (int j = 0; j < 2; j++) {
+            const struct xlsr_slot *slot = j ? &b->cand : &b->cur;
+            if (slot->plugin && xlsr__carries_substream(b->type) &&
+                !slot->plugin->desc->substream) {
+                xlsr__err_where(err, "%s:%u", c->path, sec->line);
+                return xlsr__fail(err, XLSR_ERR_CONFIG, "[%s]: plugin %s "
+                                  "cannot read the inline stream that follows "
+                                  "this record (no substream handler)",
+                                  sec->name, slot->plugin->name);
+            }
         }
     }
+    return XLSR_OK;
+}
+
+static int init_slot(struct xlsr_session *s, struct xlsr_binding *b,
+                     struct xlsr_slot *slot, struct xlsr_error *err)
+{
+    const struct xlsr_plugin *d = slot->plugin->desc;
+    if (!d->init) {
+        slot->inited = true;
+        return XLSR_OK;
+    }
+    s->reason_set = false;
+    int rc = d->init(&xlsr__host, &slot->handle, &slot->state);
+    if (rc < 0) {
+        snprintf(err->handler, sizeof(err->handler), "%s", d->name);
+        xlsr__err_where(err, "%s:%u", s->cfg->path, b->sec->line);
+        xlsr__err_type(err, b->type);
+        return xlsr__fail(err, XLSR_ERR_CONFIG, "init failed: %s",
+                          s->reason_set ? s->reason : xlsr_strerror(rc));
+    }
+    slot->inited = true;
     return XLSR_OK;
 }
 
@@ -131,21 +255,11 @@ static int init_all(struct xlsr_session *s, struct xlsr_error *err)
 {
     for (size_t i = 0; i < s->nbind; i++) {
         struct xlsr_binding *b = &s->bind[i];
-        const struct xlsr_plugin *d = b->plugin->desc;
-        if (!d->init) {
-            b->inited = true;
-            continue;
-        }
-        s->reason_set = false;
-        int rc = d->init(&xlsr__host, &b->handle, &b->state);
-        if (rc < 0) {
-            snprintf(err->handler, sizeof(err->handler), "%s", d->name);
-            xlsr__err_where(err, "%s:%u", s->cfg->path, b->sec->line);
-            xlsr__err_type(err, b->type);
-            return xlsr__fail(err, XLSR_ERR_CONFIG, "init failed: %s",
-                              s->reason_set ? s->reason : xlsr_strerror(rc));
-        }
-        b->inited = true;
+        int rc = init_slot(s, b, &b->cur, err);
+        if (!rc && b->cand.plugin)
+            rc = init_slot(s, b, &b->cand, err);
+        if (rc)
+            return rc;
     }
     return XLSR_OK;
 }
@@ -183,14 +297,21 @@ XLSR_API int xlsr_session_open(const struct xlsr_config *cfg,
     return XLSR_OK;
 }
 
+static void fini_slot(struct xlsr_session *s, struct xlsr_slot *slot)
+{
+    if (slot->inited && slot->plugin->desc->fini)
+        slot->plugin->desc->fini(slot->state, s->final_rc);
+    slot->inited = false;
+}
+
 XLSR_API void xlsr_session_close(struct xlsr_session *s)
 {
     if (!s)
         return;
     for (size_t i = 0; i < s->nbind; i++) {
-        struct xlsr_binding *b = &s->bind[i];
-        if (b->inited && b->plugin->desc->fini)
-            b->plugin->desc->fini(b->state, s->final_rc);
+        fini_slot(s, &s->bind[i].cand);
+        fini_slot(s, &s->bind[i].cur);
+        free(s->bind[i].report);
     }
     for (size_t i = 0; i < s->nplugins; i++)
         xlsr__plugin_unload(&s->plugins[i]);
@@ -216,8 +337,18 @@ XLSR_API void xlsr_session_bindings(const struct xlsr_session *s,
 {
     for (size_t i = 0; i < s->nbind; i++) {
         const struct xlsr_binding *b = &s->bind[i];
-        fn(opaque, b->type, b->sec->name, b->plugin->name, b->plugin->path,
-           b->plugin->desc, "current");
+        char role[64];
+        fn(opaque, b->type, b->sec->name, b->cur.plugin->name,
+           b->cur.plugin->path, b->cur.plugin->desc, "current");
+        if (!b->cand.plugin)
+            continue;
+        if (b->wrap == &xlsr__wrap_canary)
+            snprintf(role, sizeof(role), "canary candidate, %llu%% of "
+                     "domains", (unsigned long long)b->percent);
+        else
+            snprintf(role, sizeof(role), "shadow candidate, dry run");
+        fn(opaque, b->type, b->sec->name, b->cand.plugin->name,
+           b->cand.plugin->path, b->cand.plugin->desc, role);
     }
 }
 

@@ -316,8 +316,8 @@ int xlsr__frame_record(struct xlsr_session *s, struct xlsr_record *rec,
 }
 
 /* A handler's error, with everything the error contract asks for. */
-static int handler_err(struct xlsr_session *s, const struct xlsr_binding *b,
-                       const struct xlsr_record *rec, int rc)
+static int handler_err(struct xlsr_session *s, const struct xlsr_record *rec,
+                       int rc)
 {
     if (rc == XLSR_DECLINE || rc == XLSR_STOP || rc > XLSR_STOP)
         rc = XLSR_ERR_HANDLER;
@@ -325,7 +325,7 @@ static int handler_err(struct xlsr_session *s, const struct xlsr_binding *b,
     xlsr__err_at(s->err, rec->offset);
     xlsr__err_type(s->err, rec->type);
     snprintf(s->err->handler, sizeof(s->err->handler), "%s",
-             b->plugin->desc->name);
+             s->failed_slot ? s->failed_slot->plugin->desc->name : "?");
     snprintf(s->err->reason, sizeof(s->err->reason), "%s",
              s->reason_set ? s->reason : xlsr_strerror(rc));
     return rc;
@@ -361,26 +361,22 @@ int xlsr__dispatch(struct xlsr_session *s, const struct xlsr_record *rec)
     struct xlsr_binding *b = xlsr__binding_for(s, rec->type);
     if (!b)
         return unhandled(s, rec, "no handler configured for");
-    const struct xlsr_plugin *d = b->plugin->desc;
-    int rc = XLSR_OK;
-    s->reason_set = false;
-    if (d->record) {
-        rc = d->record(b->state, rec);
-        if (rc == XLSR_DECLINE)
-            return unhandled(s, rec, "handler declined");
-        if (rc < 0)
-            return handler_err(s, b, rec, rc);
-    }
-    if (rc == XLSR_OK && d->substream && rec->type == XLSR_REC_LIBXC_CONTEXT) {
+    int rc = b->wrap->record(s, b, rec);
+    if (rc == XLSR_DECLINE)
+        return unhandled(s, rec, "handler declined");
+    if (rc < 0)
+        return handler_err(s, rec, rc);
+    if (rc == XLSR_OK && xlsr__carries_substream(rec->type) &&
+        b->wrap->substream) {
         s->in_substream = true;
-        rc = d->substream(b->state, rec);
+        rc = b->wrap->substream(s, b, rec);
         s->in_substream = false;
         if (s->fatal)
             return s->err->rc;      /* already described by the unbuffer */
         if (s->failover)
             return XLSR_STOP;
         if (rc < 0)
-            return handler_err(s, b, rec, rc);
+            return handler_err(s, rec, rc);
     }
     return rc;
 }
@@ -450,6 +446,8 @@ XLSR_API int xlsr_session_run(struct xlsr_session *s, int fd,
     }
     if (!s->res->bytes)
         s->res->bytes = s->rd.offset;
+    for (size_t i = 0; i < s->nbind; i++)
+        s->bind[i].wrap->finish(s, &s->bind[i]);
     rc = finish(s, rc);
     s->final_rc = rc;
     return rc;

@@ -190,6 +190,11 @@ struct xlsr_host {
     int (*checkpoint)(xlsr_handle *h);
     /* The largest record body the configuration allows. */
     uint64_t (*max_record_bytes)(xlsr_handle *h);
+    /* COLO: frames the one libxl record libxl reads between checkpoints
+     * (CHECKPOINT_STATE, libxl__stream_read_checkpoint_state) and hands it
+     * to its handler.  expect_type is the only type accepted.  XLSR_ERR_EOF
+     * when the stream ended first (fail over, as for checkpoint()). */
+    int (*libxl_record)(xlsr_handle *h, uint32_t expect_type);
 };
 
 /*
