@@ -36,7 +36,7 @@ t_loader_accepts_private_copy() {
     "$GEN" -o "$T/s"
     expect 0 "$XLSR" verify -c "$c" "$T/s"
     expect 0 "$XLSR" plugins -c "$c"
-    out_has "plugin end .*$T/p/end.so"
+    out_has "end .*$T/p/end\\.so"
 }
 
 t_loader_world_writable_refused() {

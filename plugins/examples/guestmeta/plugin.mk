@@ -1,0 +1,6 @@
+PLUGINS += guestmeta
+guestmeta_SRCS := plugins/examples/guestmeta/guestmeta.c \
+                  plugins/examples/guestmeta/atomic.c \
+                  plugins/examples/guestmeta/json.c
+guestmeta_DEPS := plugins/examples/guestmeta/json.h \
+                  plugins/examples/guestmeta/atomic.h
