@@ -46,16 +46,16 @@ dd_t= ddf_t= x_t= p_t=
 for i in $(seq "$RUNS"); do
     rm -f "$W/d/"*; sync
     t0=$(now); dd if="$W/blob" of="$W/d/dd.out" bs=1M conv=fsync 2>/dev/null
-    t1=$(now); ddf_t="$ddf_t $(echo "$t1 - $t0" | bc -l)"
+    t1=$(now); ddf_t="$ddf_t $(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.6f", b - a }')"
     rm -f "$W/d/"*; sync
     t0=$(now)
     "$B/bin/xlsr" restore -c "$W/conf.ini" --domid 7 "$W/s" >/dev/null 2>"$W/log"
-    t1=$(now); x_t="$x_t $(echo "$t1 - $t0" | bc -l)"
+    t1=$(now); x_t="$x_t $(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.6f", b - a }')"
     p_t="$p_t $(sed -n 's/.*bytes to .* in \([0-9.]*\) s .*/\1/p' "$W/log")"
     cmp -s "$W/blob" "$W/d/qemu-resume.7" || { echo "xlsr wrote wrong bytes" >&2; exit 1; }
     rm -f "$W/d/"*; sync
     t0=$(now); dd if="$W/blob" of="$W/d/dd.out" bs=1M 2>/dev/null
-    t1=$(now); dd_t="$dd_t $(echo "$t1 - $t0" | bc -l)"
+    t1=$(now); dd_t="$dd_t $(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.6f", b - a }')"
 done
 ddf=$(printf '%s\n' $ddf_t | best)
 dd=$(printf '%s\n' $dd_t | best)

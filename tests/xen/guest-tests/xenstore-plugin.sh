@@ -19,8 +19,8 @@
 # Environment: DOMID (required; the keys go below the default root
 # /local/domain/0/device-model/$DOMID/xlsr-test, removed at the end),
 # CONF (an xlsr.ini whose plugin_dir is used; default /etc/xlsr/xlsr.ini),
-# XLSR_PLUGIN_DIR (overrides it), XLSR_GEN (xlsr-gen; else the small
-# writer below), OUT (a directory for the logs; default a temp dir).
+# XLSR_PLUGIN_DIR (overrides it), XLSR_GEN (xlsr-gen; `none` or no
+# xlsr-gen in PATH: the small writer below), OUT (a directory for the logs; default a temp dir).
 # Prints one PASS/FAIL/SKIP line per check; exit status 1 if any failed.
 
 : "${DOMID:?DOMID must name a domain}"
@@ -40,6 +40,7 @@ if [ -z "${XLSR_PLUGIN_DIR:-}" ]; then
 fi
 XLSR_PLUGIN_DIR=${XLSR_PLUGIN_DIR:-/usr/lib/xlsr/plugins}
 GEN=${XLSR_GEN:-$(command -v xlsr-gen 2>/dev/null || :)}
+[ "$GEN" != none ] || GEN=
 
 # conf EXTRA_LINE...: a configuration with just END and the xenstore plugin.
 conf() {
