@@ -360,3 +360,37 @@ XLSR_API uint64_t xlsr_config_max_record_bytes(const struct xlsr_config *c)
 {
     return c->max_record_bytes;
 }
+
+static const struct xlsr_conf_section *section_for(
+    const struct xlsr_config *c, uint32_t type)
+{
+    for (size_t i = 0; i < c->nsec; i++)
+        if (c->sec[i].type == type)
+            return &c->sec[i];
+    return NULL;
+}
+
+XLSR_API size_t xlsr_config_types(const struct xlsr_config *c,
+                                  uint32_t *types, size_t max)
+{
+    for (size_t i = 0; i < c->nsec && i < max; i++)
+        types[i] = c->sec[i].type;
+    return c->nsec;
+}
+
+XLSR_API const char *xlsr_config_get(const struct xlsr_config *c,
+                                     uint32_t type, const char *key)
+{
+    const struct xlsr_conf_section *s = section_for(c, type);
+    return s ? xlsr__conf_get(s, key, NULL) : NULL;
+}
+
+XLSR_API void xlsr_config_keys(const struct xlsr_config *c, uint32_t type,
+                               void (*fn)(void *opaque, const char *key,
+                                          const char *value),
+                               void *opaque)
+{
+    const struct xlsr_conf_section *s = section_for(c, type);
+    for (size_t i = 0; s && i < s->nkv; i++)
+        fn(opaque, s->kv[i].key, s->kv[i].value);
+}

@@ -54,6 +54,18 @@ int xlsr_config_load(const char *path, struct xlsr_config **out,
                      struct xlsr_error *err);
 void xlsr_config_free(struct xlsr_config *cfg);
 uint64_t xlsr_config_max_record_bytes(const struct xlsr_config *cfg);
+/* The record types with a [record.*] section, in file order: fills up to
+ * max, returns how many there are. */
+size_t xlsr_config_types(const struct xlsr_config *cfg, uint32_t *types,
+                         size_t max);
+/* A key of the section of a record type, or NULL. */
+const char *xlsr_config_get(const struct xlsr_config *cfg, uint32_t type,
+                            const char *key);
+/* Calls fn for every key of that section, in file order. */
+void xlsr_config_keys(const struct xlsr_config *cfg, uint32_t type,
+                      void (*fn)(void *opaque, const char *key,
+                                 const char *value),
+                      void *opaque);
 
 /* --- sessions ------------------------------------------------------ */
 
