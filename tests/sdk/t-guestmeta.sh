@@ -1,0 +1,222 @@
+# tests/sdk/t-guestmeta.sh - the guestmeta example plugin in this tree:
+# its strict JSON validator (good documents pass, each kind of bad one is
+# refused with its byte offset and reason), its configuration checks, and
+# what restore, dry run and dump do with the file it writes.
+
+GU=6f1c2a3b-4d5e-4f60-8a7b-9c0d1e2f3a4b
+
+# gm_conf [EXTRA KEY LINES...]: guestmeta bound to 0x8000F001, writing in
+# $T/meta; each argument becomes one more line of its section.
+gm_conf() {
+    mkdir -p "$T/meta"
+    {
+        printf '[record.end]\nplugin = end\n[record.0x8000F001]\n'
+        printf 'plugin = guestmeta\ndir = %s\n' "$T/meta"
+        for l in "$@"; do printf '%s\n' "$l"; done
+    } | mkconf c.ini
+}
+
+# gm_stream FILE: a stream carrying FILE's bytes as one guestmeta record.
+gm_stream() {
+    "$GEN" --rec "0x8000F001:file:$1" -o "$T/s"
+}
+
+# good DOC: a document (taken literally) that verify accepts.
+good() {
+    printf '%s' "$1" >"$T/doc"
+    gm_stream "$T/doc"
+    expect 0 "$XLSR" verify -c "$C" "$T/s"
+}
+
+# bad DOC REGEX: a document verify refuses, exit 1, with REGEX as reason.
+bad() {
+    printf '%s' "$1" >"$T/doc"
+    gm_stream "$T/doc"
+    expect 1 "$XLSR" verify -c "$C" "$T/s"
+    err_has "offset 16 \\(0x10\\): record .*\\(0x8000f001\\): handler guestmeta: $2"
+}
+
+# bad_json DOC POS REASON: refused as JSON at body byte POS, which the
+# message also gives as a stream offset (the body starts at 16 + 8).
+bad_json() {
+    bad "$1" "guest metadata is not valid JSON: body byte $2 \\(stream offset $(($2 + 24))\\): $3"
+}
+
+# Documents start with this 46-byte prefix; what follows starts at 46.
+P='{"uuid":"'$GU'"'
+
+t_guestmeta_json_accepted() {
+    C=$(gm_conf)
+    good "$P}"
+    good $' \t\r\n{ "uuid" : "'$GU$'" , "a" : [ ] , "b" : { } } \n'
+    good "$P"',"n":[0,-0,1.5,-1.5e-3,1E+10,2e0,10,0.25,-7]}'
+    good "$P"',"t":true,"f":false,"z":null}'
+    good "$P"',"s":"\"\\\/\b\f\n\r\t\u00e9\ud83d\ude00\u0000"}'
+    good "$P"$',"utf8":"\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80 \xf4\x8f\xbf\xbf"}'
+    # The member name is compared decoded: \u0075 is 'u'.
+    good '{"\u0075uid":"'$GU'"}'
+    good '{"uuid":"'"$(echo "$GU" | tr a-f A-F)"'"}'
+    good "$P"',"deep":[[[[[[[[[[[[[[{}]]]]]]]]]]]]]]}'
+}
+
+t_guestmeta_json_syntax_refused() {
+    C=$(gm_conf)
+    bad_json '["'$GU'"]' 0 "the document must be a JSON object, found '\\['"
+    bad_json '"uuid"' 0 "the document must be a JSON object, found '\"'"
+    bad_json "$P,}" 47 "expected a member name \\(a string\\), found '\\}'"
+    bad_json "$P"',"a":[1,]}' 54 "expected a value, found '\\]'"
+    bad_json '{"uuid" "'$GU'"}' 8 "expected ':' after a member name, found '\"'"
+    bad_json "{'uuid':1}" 1 "expected a member name \\(a string\\), found '''"
+    bad_json "$P"' "a":1}' 47 "expected ',' or '\\}', found '\"'"
+    bad_json "$P"',"n":01}' 52 "expected ',' or '\\}', found '1'"
+    bad_json "$P"',"n":[1 2]}' 54 "expected ',' or '\\]', found '2'"
+    bad_json "$P"',"n":1.}' 53 "expected a digit in a fraction"
+    bad_json "$P"',"n":-}' 52 "expected a digit in a number"
+    bad_json "$P"',"n":1e}' 53 "expected a digit in an exponent"
+    bad_json "$P"',"n":tru}' 51 "invalid literal"
+    bad_json "$P"',"n":+1}' 51 "expected a value, found '\\+'"
+    bad_json "$P" 46 "unexpected end of input, expected ',' or a closing bracket"
+    bad_json '{"uuid":"'$GU 45 "unterminated string"
+    bad_json '   ' 3 "unexpected end of input, expected a JSON object"
+    bad_json "$P} x" 48 "'x' after the end of the object"
+    printf '%s}\0' "$P" >"$T/doc"
+    gm_stream "$T/doc"
+    expect 1 "$XLSR" verify -c "$C" "$T/s"
+    err_has 'body byte 47 \(stream offset 71\): byte 0x00 after the end of the object'
+    # An empty body never reaches the parser.
+    "$GEN" --rec 0x8000F001 -o "$T/s"
+    expect 1 "$XLSR" verify -c "$C" "$T/s"
+    err_has 'handler guestmeta: empty guest metadata record'
+}
+
+t_guestmeta_json_strings_refused() {
+    C=$(gm_conf)
+    # ',"s":"' puts the string's first byte at 52.
+    bad_json "$P"$',"s":"a\nb"}' 53 "control character 0x0a in a string"
+    bad_json "$P"',"s":"\x41"}' 53 "invalid escape \\\\x"
+    bad_json "$P"',"s":"\u12g4"}' 56 "\\\\u escape needs 4 hex digits"
+    bad_json "$P"',"s":"\ud800"}' 58 "high surrogate \\\\ud800 not followed by a low one"
+    bad_json "$P"',"s":"\ud800\u0041"}' 58 "high surrogate \\\\ud800 followed by \\\\u0041"
+    bad_json "$P"',"s":"\udc00"}' 52 "\\\\udc00 is a low surrogate without a high one"
+    bad_json "$P"$',"s":"\xc3\x28"}' 52 "invalid UTF-8 continuation byte 0x28"
+    bad_json "$P"$',"s":"\xc0\xaf"}' 52 "invalid UTF-8 lead byte 0xc0"
+    bad_json "$P"$',"s":"\xe0\x80\xaf"}' 52 "overlong UTF-8 sequence"
+    bad_json "$P"$',"s":"\xed\xa0\x80"}' 52 "UTF-8 sequence encodes U\\+D800, not a character"
+    bad_json "$P"$',"s":"\xf4\x90\x80\x80"}' 52 "UTF-8 sequence encodes U\\+110000, not a character"
+    bad_json "$P"$',"s":"\xff"}' 52 "invalid UTF-8 lead byte 0xff"
+    bad_json "$P"$',"s":"\xe2\x82' 52 "truncated UTF-8 sequence"
+    bad_json "$P"',"s":"\' 53 "unterminated string"
+}
+
+t_guestmeta_uuid_rules() {
+    C=$(gm_conf)
+    bad '{"name":"x"}' 'guest metadata needs exactly one "uuid" member .* \(there is none\)'
+    bad "{\"uuid\":\"$GU\",\"uuid\":\"$GU\"}" 'guest metadata needs exactly one "uuid" member .*\(there are several\)'
+    bad '{"uuid":42}' 'guest metadata needs exactly one "uuid" member .*\(it is not a string\)'
+    bad '{"uuid":{"a":1}}' 'guest metadata needs exactly one "uuid" member .*\(it is not a string\)'
+    bad '{"uuid":"6f1c2a3b4d5e4f608a7b9c0d1e2f3a4b"}' 'guest metadata needs exactly one "uuid" member .*\(its value has another form\)'
+    bad '{"uuid":"6f1c2a3b-4d5e-4f60-8a7b-9c0d1e2f3a4g"}' 'guest metadata needs exactly one "uuid" member .*\(its value has another form\)'
+    bad "{\"uuid\":\"$GU/\"}" 'guest metadata needs exactly one "uuid" member .*\(its value has another form\)'
+    # Only a top-level member counts.
+    bad "{\"x\":{\"uuid\":\"$GU\"}}" 'guest metadata needs exactly one "uuid" member .*\(there is none\)'
+}
+
+t_guestmeta_depth_and_size_limits() {
+    C=$(gm_conf 'max_depth = 3' 'max_bytes = 100')
+    good "{\"uuid\":\"$GU\",\"a\":[{}]}"
+    bad_json "$P"',"a":[{"b":[]}]}' 57 "nested deeper than 3 levels"
+    bad "{\"uuid\":\"$GU\",\"pad\":\"$(printf '%060d' 0)\"}" "guest metadata is 116 bytes, more than max_bytes \\(100\\)"
+    # Deep nesting is refused at the limit, never recursed into.
+    C=$(gm_conf 'max_bytes = 1M')
+    deep=$(head -c 500000 /dev/zero | tr '\0' '[')
+    bad_json "{\"a\":$deep" 20 "nested deeper than 16 levels"
+}
+
+t_guestmeta_second_record_refused() {
+    C=$(gm_conf)
+    printf '{"uuid":"%s"}' "$GU" >"$T/doc"
+    "$GEN" --rec "0x8000F001:file:$T/doc" --rec "0x8000F001:file:$T/doc" \
+        -o "$T/s"
+    expect 1 "$XLSR" restore --domid 4 -c "$C" "$T/s"
+    err_has 'offset 72 \(0x48\): .*handler guestmeta: a second guest metadata record \(the first was at offset 16\)'
+}
+
+t_guestmeta_restore_dry_run_and_dump() {
+    C=$(gm_conf 'path = %dir/%uuid-%domid-%dm_domid-%%.json' 'mode = 0644')
+    printf '{"uuid":"%s","name":"db"}' "$GU" >"$T/doc"
+    gm_stream "$T/doc"
+    expect 0 "$XLSR" restore --domid 12 --dm-domid 3 --dry-run -c "$C" "$T/s"
+    out_has "^guestmeta: would write 59 bytes \\(uuid $GU\\) to $T/meta/$GU-12-3-%\\.json, mode 0644$"
+    eq "$(ls -A "$T/meta" | wc -l)" 0 "files written by a dry run"
+    expect 0 "$XLSR" dump -c "$C" "$T/s"
+    out_has "^  guestmeta: uuid $GU, 2 members, depth 1, 59 bytes$"
+    expect 0 "$XLSR" verify -c "$C" "$T/s"
+    hasnt "$T/out" guestmeta
+    eq "$(ls -A "$T/meta" | wc -l)" 0 "files written by dump and verify"
+    expect 0 "$XLSR" restore --domid 12 --dm-domid 3 -c "$C" "$T/s"
+    cmp "$T/doc" "$T/meta/$GU-12-3-%.json"
+    eq "$(stat -c %a "$T/meta/$GU-12-3-%.json")" 644 "mode"
+}
+
+# A relative dir is relative to the configuration file.
+t_guestmeta_relative_dir() {
+    mkdir -p "$T/rel/out"
+    C=$(mkconf c.ini <<EOT
+[record.end]
+plugin = end
+[record.0x8000F001]
+plugin = guestmeta
+dir = rel/out
+EOT
+)
+    printf '{"uuid":"%s"}' "$GU" >"$T/doc"
+    gm_stream "$T/doc"
+    (cd / && "$XLSR" restore --domid 9 -c "$C" "$T/s" >/dev/null 2>&1)
+    cmp "$T/doc" "$T/rel/out/guestmeta.9.json"
+    eq "$(stat -c %a "$T/rel/out/guestmeta.9.json")" 600 "default mode"
+}
+
+t_guestmeta_unsafe_target_refused() {
+    C=$(gm_conf)
+    printf '{"uuid":"%s"}' "$GU" >"$T/doc"
+    gm_stream "$T/doc"
+    echo precious >"$T/victim"
+    ln -s "$T/victim" "$T/meta/guestmeta.5.json"
+    expect 1 "$XLSR" restore --domid 5 -c "$C" "$T/s"
+    err_has "handler guestmeta: $T/meta/guestmeta\\.5\\.json exists and is not a regular file \\(a symbolic link\\): refused"
+    eq "$(cat "$T/victim")" precious "symlink target"
+    mkdir "$T/meta/guestmeta.6.json"
+    expect 1 "$XLSR" restore --domid 6 -c "$C" "$T/s"
+    err_has 'is not a regular file \(a directory\): refused'
+    eq "$(ls -A "$T/meta" | wc -l)" 2 "no temporary files left"
+    rm -rf "$T/meta"
+    expect 1 "$XLSR" restore --domid 5 -c "$C" "$T/s"
+    err_has "handler guestmeta: cannot open directory $T/meta: No such file or directory"
+}
+
+t_guestmeta_config_errors() {
+    "$GEN" -o "$T/s"
+    for kv in 'path = /etc/guestmeta.json|path ./etc/guestmeta.json. does not name a file directly in dir' \
+              'path = %dir/sub/x.json|does not name a file directly in dir' \
+              'path = %dir/../x.json|does not name a file directly in dir' \
+              'path = %dir/|does not name a file directly in dir' \
+              'path = %dir/%name.json|unknown variable at .%name.json.' \
+              'mode = 0666|mode = .0666.: expected octal digits, at most 0777, not world-writable' \
+              'mode = rw|mode = .rw.: expected octal' \
+              'mode = 01755|mode = .01755.' \
+              'max_depth = 0|max_depth = 0: expected 1 to 64' \
+              'max_depth = 65|max_depth = 65: expected 1 to 64' \
+              'colour = red|unknown key .colour.'; do
+        C=$(gm_conf "${kv%%|*}")
+        expect 2 "$XLSR" verify -c "$C" "$T/s"
+        err_has "${kv#*|}"
+    done
+    C=$(mkconf d.ini <<EOT
+[record.0x8000F001]
+plugin = guestmeta
+dir =
+EOT
+)
+    expect 2 "$XLSR" verify -c "$C" "$T/s"
+    err_has 'handler guestmeta: .*dir is empty'
+}
