@@ -71,14 +71,23 @@ t_loader_foreign_owner_refused() {
         "$T/p/end.so: .*refusing plugin: owned by uid $nobody, neither root nor the running user \\(uid 0\\)"
 }
 
+# The core's ABI, as `xlsr --version` states it: "... (plugin ABI M.N)".
+core_abi() {
+    "$XLSR" --version | sed -n 's/.*plugin ABI \([0-9]*\)\.\([0-9]*\)).*/\1 \2/p'
+}
+
 t_loader_abi_major_mismatch_refused() {
+    set -- $(core_abi)
+    [ -n "${2:-}" ] || fail "no ABI in: $("$XLSR" --version)"
     refused "$(loader_conf "$B/test-plugins" abi-major)" \
-        'abi-major.so: .*handler abi-major: plugin ABI 99\.0, xlsr speaks 1\.0: the major version must match \(rebuild the plugin against this xlsr\)'
+        "abi-major.so: .*handler abi-major: plugin ABI 99\\.$2, xlsr speaks $1\\.$2: the major version must match \\(rebuild the plugin against this xlsr\\)"
 }
 
 t_loader_newer_abi_minor_refused() {
+    set -- $(core_abi)
+    [ -n "${2:-}" ] || fail "no ABI in: $("$XLSR" --version)"
     refused "$(loader_conf "$B/test-plugins" abi-minor)" \
-        'abi-minor.so: .*plugin ABI 1\.99 is newer than this xlsr.s 1\.0 \(upgrade xlsr, or build the plugin against the older SDK\)'
+        "abi-minor.so: .*plugin ABI $1\\.99 is newer than this xlsr.s $1\\.$2 \\(upgrade xlsr, or build the plugin against the older SDK\\)"
 }
 
 # A plugin outside every plugin_dir entry is not found, whatever else is
@@ -103,4 +112,58 @@ t_loader_first_match_decides() {
     chmod 0666 "$T/first/end.so"
     refused "$(loader_conf "$T/first:$T/p" end)" \
         "$T/first/end.so: .*world-writable"
+}
+
+# mini NAME C-BODY: compiles a one-file plugin into $T/p/NAME.so.
+mini() {
+    mkdir -p "$T/p"
+    { echo '#include <stddef.h>'; echo '#include <xlsr/plugin.h>'; echo "$2"; } \
+        >"$T/$1.c"
+    cc -std=c11 -fPIC -shared -fvisibility=hidden \
+        -I"$XLSR_TOP/core/include" -o "$T/p/$1.so" "$T/$1.c" \
+        || fail "cannot build $1"
+    chmod 0755 "$T/p/$1.so"
+}
+
+# What the loader checks after dlopen(): the entry symbol's result.
+t_loader_descriptor_refusals() {
+    mini nodesc 'XLSR_EXPORT const struct xlsr_plugin *xlsr_plugin_entry(void);
+XLSR_EXPORT const struct xlsr_plugin *xlsr_plugin_entry(void) { return NULL; }'
+    refused "$(loader_conf "$T/p" nodesc)" \
+        "nodesc.so: .*entry point returned no descriptor"
+
+    mini small 'static const struct xlsr_plugin d = {
+    .abi_major = XLSR_ABI_MAJOR, .abi_minor = XLSR_ABI_MINOR,
+    .size = offsetof(struct xlsr_plugin, fini), .name = "small",
+    .version = "1" };
+XLSR_PLUGIN_DEFINE(d)'
+    refused "$(loader_conf "$T/p" small)" \
+        "small.so: .*descriptor size [0-9]+ is smaller than ABI [0-9]+\\.0's"
+
+    mini noname 'static const struct xlsr_plugin d = {
+    .abi_major = XLSR_ABI_MAJOR, .abi_minor = XLSR_ABI_MINOR,
+    .size = sizeof(struct xlsr_plugin), .version = "1" };
+XLSR_PLUGIN_DEFINE(d)'
+    refused "$(loader_conf "$T/p" noname)" \
+        "noname.so: .*descriptor has no name or version"
+
+    # RTLD_NOW: a missing symbol is found at load time, not mid-stream.
+    mini undef 'void xlsr_no_such_function(void);
+static int rec(void *st, const struct xlsr_record *r)
+{ (void)st; (void)r; xlsr_no_such_function(); return 0; }
+static const struct xlsr_plugin d = {
+    .abi_major = XLSR_ABI_MAJOR, .abi_minor = XLSR_ABI_MINOR,
+    .size = sizeof(struct xlsr_plugin), .name = "undef", .version = "1",
+    .record = rec };
+XLSR_PLUGIN_DEFINE(d)'
+    refused "$(loader_conf "$T/p" undef)" \
+        "undef.so: .*dlopen failed: .*undefined symbol: xlsr_no_such_function"
+
+    # A descriptor without callbacks loads, and handles nothing.
+    mini idle 'static const struct xlsr_plugin d = {
+    .abi_major = XLSR_ABI_MAJOR, .abi_minor = XLSR_ABI_MINOR,
+    .size = sizeof(struct xlsr_plugin), .name = "idle", .version = "1" };
+XLSR_PLUGIN_DEFINE(d)'
+    loader_conf "$T/p" idle >/dev/null
+    expect 0 "$XLSR" plugins -c "$T/c.ini"
 }
