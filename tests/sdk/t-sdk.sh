@@ -121,3 +121,60 @@ t_sdk_out_of_tree_guestmeta_replaces() {
     eq "$(stat -c %a "$T/meta/guest-$U.3.json")" 640 "mode after replace"
     eq "$(ls -A "$T/meta" | wc -l)" 1 "files in the metadata dir"
 }
+
+# The guide's example plugin, extracted from docs/plugin-guide.md, built
+# with the guide's own command line against the installed SDK, and run:
+# the guide cannot drift from what works.
+t_sdk_guide_example_builds_and_runs() {
+    sdk_install
+    mkdir -p "$T/etc/vendor"
+    awk '/<!-- acme.c/ { f = 1; next } f && /^```c$/ { p = 1; next }
+         p && /^```$/ { exit } p' "$XLSR_TOP/docs/plugin-guide.md" \
+        >"$T/acme.c"
+    has "$T/acme.c" '^XLSR_PLUGIN_DEFINE\(acme\)$'
+    export PKG_CONFIG_PATH="$T/root/usr/lib/pkgconfig"
+    export PKG_CONFIG_SYSROOT_DIR="$T/root"
+    # As in the guide, plus warnings as errors.
+    (cd "$T" && cc -Wall -Wextra -Werror \
+        $(pkg-config --cflags --libs xlsr-plugin) -o acme.so acme.c) \
+        || fail "the guide's example does not build"
+    install -m 0755 "$T/acme.so" "$T/etc/vendor/"
+    cat >"$T/etc/xlsr.ini" <<EOT
+[core]
+plugin_dir = vendor:../root/usr/lib/xlsr/plugins
+[record.end]
+plugin = end
+[record.0x8000A001]
+plugin = acme
+max_samples = 4
+EOT
+    X=$T/root/usr/bin/xlsr
+    # The guide's xlsr-gen line: 2 samples, 1 and 2.
+    hex=$(sed -n 's/.*--rec 0x8000A001:hex:\([0-9a-f]*\) .*/\1/p' \
+        "$XLSR_TOP/docs/plugin-guide.md")
+    [ -n "$hex" ] || fail "no xlsr-gen line for acme in the guide"
+    "$GEN" --rec "0x8000A001:hex:$hex" -o "$T/s"
+    expect 0 "$X" dump -c "$T/etc/xlsr.ini" "$T/s"
+    out_has '^offset 16: record 0x8000a001 .*length 20$'
+    out_has '^  acme: 2 samples, sum 3$'
+    expect 0 "$X" verify -c "$T/etc/xlsr.ini" "$T/s"
+    err_has '^xlsr: info: acme: 2 samples, sum 3$'
+    # The guide's error example, word for word after the file name.
+    "$GEN" --rec 0x8000A001:hex:030000000100000000000000 -o "$T/bad"
+    expect 1 "$X" verify -c "$T/etc/xlsr.ini" "$T/bad"
+    err_has "^xlsr: $T/bad: offset 16 \\(0x10\\): record \\(0x8000a001\\): handler acme: 3 samples do not fill a body of 12 bytes$"
+    "$GEN" --rec 0x8000A001:hex:05000000 -o "$T/big"
+    expect 1 "$X" verify -c "$T/etc/xlsr.ini" "$T/big"
+    err_has 'handler acme: 5 samples, more than max_samples \(4\)$'
+    "$GEN" --rec 0x8000A001:hex:0500 -o "$T/short"
+    expect 1 "$X" verify -c "$T/etc/xlsr.ini" "$T/short"
+    err_has 'handler acme: body of 2 bytes has no sample count$'
+    # The guide's configuration error examples.
+    printf 'max_sample = 3\n' >>"$T/etc/xlsr.ini"
+    expect 2 "$X" verify -c "$T/etc/xlsr.ini" "$T/s"
+    err_has "^xlsr: configuration: $T/etc/xlsr.ini:8: \\[record.0x8000A001\\]: unknown key 'max_sample' \\(plugin acme declares no such key\\)$"
+    sed -i 's/^max_sample = 3$/max_samples = many/' "$T/etc/xlsr.ini"
+    sed -i '/^max_samples = 4$/d' "$T/etc/xlsr.ini"
+    expect 2 "$X" verify -c "$T/etc/xlsr.ini" "$T/s"
+    err_has "\\[record.0x8000A001\\]: max_samples = 'many' is not a number$"
+}
