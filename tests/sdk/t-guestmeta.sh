@@ -220,3 +220,22 @@ EOT
     expect 2 "$XLSR" verify -c "$C" "$T/s"
     err_has 'handler guestmeta: .*dir is empty'
 }
+
+# In a checkpointed stream each checkpoint may carry its own record (the
+# later replaces the earlier); two in one checkpoint are refused.
+t_guestmeta_one_per_checkpoint() {
+    C=$(gm_conf '[record.libxc_context]' 'plugin = libxc' 'mode = verify')
+    printf '{"uuid":"%s"}' "$GU" >"$T/doc"
+    "$GEN" --libxc pv --checkpoints 2 --remus \
+        --ckpt-rec "0x8000F001:file:$T/doc" -o "$T/s"
+    expect 0 "$XLSR" restore --dry-run --checkpointed remus --domid 4 \
+        -c "$C" "$T/s"
+    eq "$(grep -c "^guestmeta: would write 47 bytes (uuid $GU) to $T/meta/guestmeta.4.json" "$T/out")" 2 "dry-run lines"
+    "$GEN" --libxc pv --checkpoints 2 --remus \
+        --ckpt-rec "0x8000F001:file:$T/doc" \
+        --ckpt-rec "0x8000F001:file:$T/doc" -o "$T/s2" --offsets "$T/off"
+    first=$(awk '$3 == "0x8000f001" { print $1; exit }' "$T/off")
+    second=$(awk '$3 == "0x8000f001" { n++ } n == 2 { print $1; exit }' "$T/off")
+    expect 1 "$XLSR" verify -c "$C" "$T/s2"
+    err_has "offset $second \\(0x[0-9a-f]+\\): .*handler guestmeta: a second guest metadata record \\(the first was at offset $first\\)"
+}
