@@ -38,9 +38,12 @@ elfs=()
 if [ -x "$b/bin/xlsr" ]; then
     cp "$b/bin/xlsr" "$o/usr/bin/"; elfs+=("$b/bin/xlsr")
 fi
-if [ -x "$b/tests/xlsr-toolstack" ]; then
-    cp "$b/tests/xlsr-toolstack" "$o/usr/bin/"; elfs+=("$b/tests/xlsr-toolstack")
-fi
+# The embedding toolstack, and the stream writer for synthetic records.
+for t in xlsr-toolstack xlsr-gen; do
+    if [ -x "$b/tests/$t" ]; then
+        cp "$b/tests/$t" "$o/usr/bin/"; elfs+=("$b/tests/$t")
+    fi
+done
 for f in "$b"/lib/libxlsr.so*; do
     [ -e "$f" ] && cp -P "$f" "$o/usr/lib/"
 done

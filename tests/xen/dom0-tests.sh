@@ -99,8 +99,10 @@ if [ ! -x /usr/bin/xlsr ]; then
     res xlsr_missing 1
     exit 1
 fi
+t0=$(up)
 timeout 120 xlsr verify -c $CONF $IMG >/out/verify.out 2>/out/verify.err
 res verify_rc $?
+res verify_secs "$(since "$t0")"
 timeout 120 xlsr dump -c $CONF $IMG >/out/dump.out 2>/out/dump.err
 res dump_rc $?
 
@@ -126,17 +128,33 @@ if [ -n "$domid" ]; then
     timeout 30 xenstore-ls -f /local/domain/"$domid" >/out/xs-restored.txt 2>&1
 
     # --- the xenstore plugin against the real xenstored ---------------------
+    # A synthetic EMULATOR_XENSTORE_DATA record (QEMU upstream, index 0)
+    # applied for the restored domain by `xlsr restore`, read back with
+    # xenstore-read.  The keys are the ones libxl saves for an HVM guest's
+    # VRAM; nothing reads them for a PV guest, which makes them harmless.
+    cat >/tmp/xs.ini <<EOT
+[core]
+plugin_dir = /usr/lib/xlsr/plugins
+[record.end]
+plugin = end
+[record.emulator_xenstore_data]
+plugin = xenstore
+EOT
+    xlsr-gen --rec 'emulator_xenstore_data:xs:2:0:physmap/7000000/start_addr=f1000000;physmap/7000000/size=1000000;physmap/7000000/name=vga.vram' \
+        -o /tmp/xs.xl
+    timeout 60 xlsr restore -c /tmp/xs.ini --domid "$domid" /tmp/xs.xl \
+        >/out/xs-restore.out 2>/out/xs-restore.err
+    res xs_restore_rc $?
+    p=/local/domain/0/device-model/$domid/physmap/7000000
+    res xs_start_addr "$(timeout 30 xenstore-read $p/start_addr 2>&1)"
+    res xs_size "$(timeout 30 xenstore-read $p/size 2>&1)"
+    res xs_name "$(timeout 30 xenstore-read $p/name 2>&1)"
+    # The xenstore plugin's own checks against a live xenstored, when its
+    # author provides them (guest-tests/xenstore-plugin.sh).
     if [ -f /xlsr/guest-tests/xenstore-plugin.sh ]; then
         DOMID=$domid CONF=$CONF OUT=/out timeout 120 \
             sh /xlsr/guest-tests/xenstore-plugin.sh >/out/xenstore-plugin.log 2>&1
         res xenstore_plugin_rc $?
-    else
-        # Until the plugin's own check exists: prove the path it would take,
-        # a libxenstore client talking to this xenstored by its socket.
-        k=/local/domain/0/device-model/$domid/xlsr-probe
-        XENSTORED_PATH=/run/xenstored/socket timeout 30 xenstore-write $k ok
-        v=$(XENSTORED_PATH=/run/xenstored/socket timeout 30 xenstore-read $k)
-        res xenstore_path_probe "${v:-none}"
     fi
 
     timeout 60 xl destroy "$domid"
@@ -147,9 +165,11 @@ if only_dom0 /out/xl-list-after-restore.txt
 then res clean_after_restore yes; else res clean_after_restore no; fi
 
 # --- negative: a truncated copy of the real image -------------------------------
+# Cut in the middle of the page data (in place: copying 100 MB under TCG
+# costs seconds).
 size=$(stat -c %s $IMG)
-head -c $((size / 2)) $IMG >/tmp/trunc.xl
-rm -f $IMG
+mv $IMG /tmp/trunc.xl
+truncate -s $((size / 2)) /tmp/trunc.xl
 t0=$(up)
 timeout 300 xlsr-toolstack -c $CONF --name hb-trunc /tmp/trunc.xl \
     >/out/trunc.out 2>/out/trunc.err

@@ -1,0 +1,195 @@
+# tests/xen/t-xen.sh - the real-Xen suite: Xen 4.17 + a Linux dom0 booted
+# under QEMU (TCG), a PV guest saved with `xl save` and restored with
+# xlsr.  See tests/xen/README.md.
+#
+# One QEMU boot serves every test of this file: the first test that needs
+# the results boots (tests/xen/bundle.sh, then tests/xen/boot.sh, which
+# runs dom0-tests.sh inside dom0) and keeps them in $XLSR_BUILD/xen-run;
+# the others of the same test run read them.  "The same run" is the
+# runner process (tests/run.sh): each test runs in a subshell of it, where
+# $$ still names it.
+SLOW=1
+NO_SAN=1
+
+XR=$XLSR_BUILD/xen-run
+
+# The runner's pid and start time: unique for one tests/run.sh process.
+xen_token() { echo "$$ $(cut -d' ' -f22 "/proc/$$/stat")"; }
+
+# xen_result KEY: the value dom0-tests.sh reported for KEY (empty if none).
+xen_result() {
+    sed -n "s/^$1 //p" "$XR/run/share/results.txt" 2>/dev/null | tail -n 1
+}
+
+# Why this machine cannot run the suite, or nothing.
+xen_cannot() {
+    local avail
+    command -v qemu-system-x86_64 >/dev/null 2>&1 || [ "$(id -u)" = 0 ] ||
+        { echo "qemu-system-x86_64 missing (and not root to install it)"; return; }
+    if command -v qemu-system-x86_64 >/dev/null 2>&1 &&
+       ! qemu-system-x86_64 -accel help 2>/dev/null | grep -qx tcg; then
+        echo "this QEMU has no TCG accelerator"; return
+    fi
+    avail=$(awk '/^MemAvailable:/ {print int($2 / 1024)}' /proc/meminfo)
+    if [ "${avail:-0}" -lt $(( ${XEN_QEMU_MEM:-1536} + 512 )) ]; then
+        echo "only ${avail} MiB of memory available, QEMU needs ${XEN_QEMU_MEM:-1536} MiB + margin"
+    fi
+}
+
+# Boots once per test run (see above); afterwards $XR/status says
+#   ok                   dom0 ran dom0-tests.sh to its end
+#   skip REASON          this machine cannot boot Xen under QEMU
+#   incomplete REASON    dom0 booted but the run stopped early
+xen_boot_once() {
+    local tok why out bundle try
+    tok=$(xen_token)
+    mkdir -p "$XR"
+    exec 8>"$XR.lock"
+    flock 8
+    if [ "$(cat "$XR/token" 2>/dev/null)" = "$tok" ]; then
+        flock -u 8
+        return 0
+    fi
+    rm -rf "$XR/run" "$XR/status" "$XR/token" "$XR/boot.log"
+    why=$(xen_cannot)
+    if [ -n "$why" ]; then
+        echo "skip $why" >"$XR/status"
+    elif ! out=$(bash "$XLSR_TOP/tests/xen/bundle.sh" 2>"$XR/bundle.log"); then
+        if [ "$(echo "$out" | tail -n 1 | cut -c1-5)" = "SKIP:" ]; then
+            echo "skip $(echo "$out" | tail -n 1 | cut -c7-)" >"$XR/status"
+        else
+            echo "incomplete the boot bundle could not be built: $(tail -n 3 "$XR/bundle.log" | tr '\n' ' ')" >"$XR/status"
+        fi
+    else
+        bundle=$(echo "$out" | sed -n 's/^BUNDLE=//p' | tail -n 1)
+        for try in 1 2; do
+            XLSR_BUILD=$XLSR_BUILD XEN_TIMEOUT=${XEN_TIMEOUT:-540} \
+                bash "$XLSR_TOP/tests/xen/boot.sh" "$bundle" "$XR/run" \
+                >>"$XR/boot.log" 2>&1
+            xen_classify
+            # Only a dom0 that never came up is worth a second boot.
+            case $(cat "$XR/status") in
+            "skip dom0"*) [ $try = 1 ] && echo "boot $try: $(cut -d' ' -f2- "$XR/status"); retrying" >>"$XR/retries" ;;
+            *) break ;;
+            esac
+        done
+    fi
+    echo "$tok" >"$XR/token"
+    flock -u 8
+}
+
+# Sets $XR/status from what one boot left behind.
+xen_classify() {
+    local serial=$XR/run/serial.log
+    if ! grep -q 'Xen version 4' "$serial" 2>/dev/null; then
+        echo "skip QEMU did not boot Xen ($(tail -n 2 "$XR/run/qemu.out" 2>/dev/null | tr '\n' ' '))" >"$XR/status"
+    elif ! grep -q '^dom0_init ' "$XR/run/share/results.txt" 2>/dev/null; then
+        echo "skip dom0 did not reach /init under Xen in QEMU (qemu $(tr '\n' ' ' <"$XR/run/qemu.txt"); see $serial)" >"$XR/status"
+    elif ! grep -q '^dom0_done ' "$XR/run/share/results.txt"; then
+        echo "incomplete dom0 stopped before the end of dom0-tests.sh (qemu $(tr '\n' ' ' <"$XR/run/qemu.txt"); last results: $(tail -n 2 "$XR/run/share/results.txt" | tr '\n' ' '))" >"$XR/status"
+    else
+        echo ok >"$XR/status"
+    fi
+}
+
+# Every test starts here: skips when the machine cannot, fails when the
+# run is incomplete and the test's facts are missing.
+xen_need() {
+    local st
+    xen_boot_once
+    st=$(cat "$XR/status")
+    case $st in
+    skip*) skip "real Xen: ${st#skip }" ;;
+    esac
+    if [ -f "$XR/retries" ]; then
+        sed 's/^/NOTE: infrastructure hiccup: /' "$XR/retries"
+    fi
+    grep '^hiccup ' "$XR/run/share/results.txt" 2>/dev/null |
+        sed 's/^hiccup /NOTE: infrastructure hiccup (retried): /'
+    if [ "$st" != ok ]; then
+        echo "run status: $st"
+    fi
+}
+
+# want KEY REGEX: dom0 reported KEY with a value matching REGEX.
+want() {
+    local v
+    v=$(xen_result "$1")
+    echo "$v" | grep -Eq -- "^($2)\$" || {
+        echo "--- results.txt:"; cat "$XR/run/share/results.txt" 2>/dev/null
+        echo "--- run status: $(cat "$XR/status")"
+        fail "dom0 reported $1='$v', wanted /$2/"
+    }
+}
+
+t_xen_boot() {
+    xen_need
+    want dom0_init '[0-9.]+'
+    want daemons_up '[0-9.]+'
+    want xen_version '4\.17\..*'
+    want created 1
+    # Xen's console timestamps count from Xen's start; "Freed ... init
+    # memory" is its last line before dom0 runs.
+    xen=$(sed -n 's/^(XEN) \[ *\([0-9.]*\)\] Freed .* init memory.*/\1/p' \
+          "$XR/run/serial.log" | tail -n 1)
+    echo "NOTE: Xen boot ${xen:-?} s, dom0 /init at $(xen_result dom0_init) s of dom0 uptime, toolstack daemons up at $(xen_result daemons_up) s, xl create to first heartbeat $(xen_result create_secs) s; QEMU wall time $(sed -n 's/^qemu_wall //p' "$XR/run/qemu.txt") s"
+}
+
+t_xen_save_verify() {
+    xen_need
+    want save_rc 0
+    want save_bytes '[1-9][0-9]{6,}'
+    want verify_rc 0
+    want dump_rc 0
+    has "$XR/run/share/verify.out" 'END reached'
+    has "$XR/run/share/dump.out" 'record 0x00000001 LIBXC_CONTEXT'
+    has "$XR/run/share/dump.out" 'libxc: x86 PV guest, saved by Xen 4\.17'
+    echo "NOTE: xl save $(xen_result save_secs) s, $(xen_result save_bytes) bytes"
+}
+
+t_xen_restore() {
+    xen_need
+    want restore_rc 0
+    want restore_domid '[1-9][0-9]*'
+    want restored_fresh_boots 0
+    saved=$(xen_result hb_saved)
+    first=$(xen_result hb_restored_first)
+    last=$(xen_result hb_restored_last)
+    echo "heartbeat: saved at $saved, after restore $first .. $last"
+    # The guest carries on where it was saved: its counter lives only in
+    # its memory.  A fresh boot would start again at 0.
+    [ "$saved" -ge 1 ] || fail "no heartbeat before the save ($saved)"
+    [ "$first" -ge "$saved" ] && [ "$first" -le $((saved + 3)) ] ||
+        fail "first heartbeat after restore is $first; saved at $saved"
+    [ "$last" -ge $((first + 2)) ] ||
+        fail "heartbeat did not advance after restore ($first .. $last)"
+    hasnt "$XR/run/share/guest-hb-xlsr.log" 'guest up'
+    has "$XR/run/share/restore.out" "^domid $(xen_result restore_domid)\$"
+    want destroy_rc 0
+    want clean_after_restore yes
+    echo "NOTE: xlsr restore (embedding toolstack) $(xen_result restore_secs) s; heartbeat $saved -> $first"
+}
+
+t_xen_xenstore() {
+    xen_need
+    want xs_restore_rc 0
+    want xs_start_addr f1000000
+    want xs_size 1000000
+    want xs_name vga.vram
+    if grep -q '^xenstore_plugin_rc ' "$XR/run/share/results.txt"; then
+        cat "$XR/run/share/xenstore-plugin.log"
+        want xenstore_plugin_rc 0
+    fi
+}
+
+t_xen_truncated() {
+    xen_need
+    want trunc_rc 1
+    # xlsr's error names where the stream broke and which handler saw it.
+    has "$XR/run/share/trunc.err" 'restore failed: offset [0-9]+ \(0x[0-9a-f]+\): record LIBXC_CONTEXT \(0x1\): handler libxc: '
+    has "$XR/run/share/trunc.err" '^xlsr-toolstack: destroyed domain [0-9]+$'
+    want clean_after_trunc yes
+    want xs_domains '0 ?'
+    grep -c . "$XR/run/share/xl-list-final.txt" | grep -qx 2 ||
+        fail "xl list after the failed restore: $(cat "$XR/run/share/xl-list-final.txt")"
+}
