@@ -143,8 +143,8 @@ check_refused() {   # NAME BAD_KEY REASON_SUBSTRING
 
 # Many pairs make the transaction long enough for a writer to collide.
 many_pairs() {
-    i=0; set --
-    while [ "$i" -lt "$1" ]; do set -- "$@" "xlsr-test/cw/k$i" "v$i"; i=$((i + 1)); done
+    mp_n=$1; i=0; set --
+    while [ "$i" -lt "$mp_n" ]; do set -- "$@" "xlsr-test/cw/k$i" "v$i"; i=$((i + 1)); done
     mkstream "$W/many" "$@"
 }
 
