@@ -20,7 +20,8 @@ RUNS=${RUNS:-3}
 SIZE=${SIZE:-268435456}
 W=${BENCH_DIR:-$(mktemp -d /var/tmp/xlsr-bench-emu.XXXXXX)}
 mkdir -p "$W/d"
-trap 'rm -rf "$W/d" "$W/s" "$W/blob" "$W/conf.ini" "$W/log"' EXIT
+trap 'rm -rf "$W/d" "$W/s" "$W/blob" "$W/conf.ini" "$W/log"
+      [ -n "${BENCH_DIR:-}" ] || rmdir "$W"' EXIT
 
 now() { date +%s.%N; }
 rate() { awk -v b="$SIZE" -v t="$1" 'BEGIN { printf "%.0f", b / 1048576 / t }'; }
