@@ -100,8 +100,14 @@ XLSR_API void xlsr_error_format(const struct xlsr_error *err, char *buf,
             (unsigned long long)err->offset);
     if (err->have_type) {
         const char *name = err->inner ? NULL : xlsr_rec_type_name(err->type);
-        PUT("%srecord %s%s(0x%x): ", err->inner ? "libxc " : "",
-            name ? name : "", name ? " " : "", err->type);
+        if (name)
+            PUT("record %s (0x%x): ", name, err->type);
+        else if (err->inner)
+            PUT("libxc record 0x%x: ", err->type);
+        else
+            PUT("record 0x%x (%s): ", err->type,
+                err->type >= XLSR_REC_OPTIONAL_MIN ? "optional"
+                                                   : "unknown mandatory");
     }
     if (err->handler[0])
         PUT("handler %s: ", err->handler);
@@ -153,7 +159,9 @@ int xlsr__parse_u64(const char *text, uint64_t *out)
     errno = 0;
     if (!text || !*text || *text == '-' || isspace((unsigned char)*text))
         return XLSR_ERR_CONFIG;
-    unsigned long long v = strtoull(text, &end, 0);
+    /* Decimal, or hexadecimal with 0x: a leading 0 is not octal. */
+    bool hex = text[0] == '0' && (text[1] == 'x' || text[1] == 'X');
+    unsigned long long v = strtoull(text, &end, hex ? 16 : 10);
     if (errno || end == text)
         return XLSR_ERR_CONFIG;
     unsigned shift = 0;

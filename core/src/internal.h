@@ -91,6 +91,7 @@ const char *xlsr__conf_get(const struct xlsr_conf_section *s,
 struct xlsr_loaded {
     char *name;             /* as configured */
     char *path;             /* resolved file */
+    int fd;                 /* the vetted file, open while loaded */
     void *dl;
     const struct xlsr_plugin *desc;
 };

@@ -31,27 +31,40 @@ static bool valid_name(const char *name)
     return true;
 }
 
-static int vet_file(const char *path, struct xlsr_error *err)
+/* Opens the plugin without following a symlink and vets what was opened
+ * (not what the path names a moment later): the fd is then what dlopen()
+ * maps, through /proc/self/fd, so the file cannot be swapped in between. */
+static int open_vetted(const char *path, int *fdp, struct xlsr_error *err)
 {
     struct stat st;
-    if (lstat(path, &st) < 0)
-        return xlsr__fail(err, XLSR_ERR_CONFIG, "cannot load plugin: %s",
-                          strerror(errno));
-    if (S_ISLNK(st.st_mode))
+    if (lstat(path, &st) == 0 && S_ISLNK(st.st_mode))
         return xlsr__fail(err, XLSR_ERR_CONFIG, "refusing plugin: it is a "
                           "symbolic link (install the file itself)");
-    if (!S_ISREG(st.st_mode))
-        return xlsr__fail(err, XLSR_ERR_CONFIG,
-                          "refusing plugin: not a regular file");
-    if (st.st_uid != 0 && st.st_uid != geteuid())
-        return xlsr__fail(err, XLSR_ERR_CONFIG, "refusing plugin: owned by "
-                          "uid %u, neither root nor the running user (uid %u)",
-                          (unsigned)st.st_uid, (unsigned)geteuid());
-    if (st.st_mode & S_IWOTH)
-        return xlsr__fail(err, XLSR_ERR_CONFIG, "refusing plugin: it is "
-                          "world-writable (mode %04o)",
-                          (unsigned)(st.st_mode & 07777));
-    return XLSR_OK;
+    int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
+    if (fd < 0)
+        return xlsr__fail(err, XLSR_ERR_CONFIG, "cannot load plugin: %s",
+                          errno == ELOOP ? "it is a symbolic link"
+                                         : strerror(errno));
+    int rc = XLSR_OK;
+    if (fstat(fd, &st) < 0)
+        rc = xlsr__fail(err, XLSR_ERR_CONFIG, "cannot load plugin: %s",
+                        strerror(errno));
+    else if (!S_ISREG(st.st_mode))
+        rc = xlsr__fail(err, XLSR_ERR_CONFIG,
+                        "refusing plugin: not a regular file");
+    else if (st.st_uid != 0 && st.st_uid != geteuid())
+        rc = xlsr__fail(err, XLSR_ERR_CONFIG, "refusing plugin: owned by "
+                        "uid %u, neither root nor the running user (uid %u)",
+                        (unsigned)st.st_uid, (unsigned)geteuid());
+    else if (st.st_mode & S_IWOTH)
+        rc = xlsr__fail(err, XLSR_ERR_CONFIG, "refusing plugin: it is "
+                        "world-writable (mode %04o)",
+                        (unsigned)(st.st_mode & 07777));
+    if (rc)
+        close(fd);
+    else
+        *fdp = fd;
+    return rc;
 }
 
 static int check_desc(const struct xlsr_plugin *d, struct xlsr_error *err)
@@ -91,6 +104,7 @@ int xlsr__plugin_load(const struct xlsr_config *cfg, const char *name,
                           "file name in plugin_dir (%s), without '/'",
                           cfg->plugin_dir);
     }
+    out->fd = -1;
     out->name = strdup(name);
     for (size_t i = 0; i < cfg->nplugin_dirs && out->name; i++) {
         struct stat st;
@@ -99,16 +113,25 @@ int xlsr__plugin_load(const struct xlsr_config *cfg, const char *name,
             out->path = NULL;
         if (!out->path || lstat(out->path, &st) == 0)
             break;
+        if (i + 1 == cfg->nplugin_dirs) {
+            xlsr__err_where(err, "plugin '%s'", name);
+            rc = xlsr__fail(err, XLSR_ERR_CONFIG, "cannot load plugin: no "
+                            "%s.so in plugin_dir (%s)", name,
+                            cfg->plugin_dir);
+            goto fail;
+        }
     }
     if (!out->name || !out->path) {
         xlsr__plugin_unload(out);
         return xlsr__fail(err, XLSR_ERR_NOMEM, "out of memory");
     }
     xlsr__err_where(err, "%s", out->path);
-    rc = vet_file(out->path, err);
+    rc = open_vetted(out->path, &out->fd, err);
     if (rc)
         goto fail;
-    out->dl = dlopen(out->path, RTLD_NOW | RTLD_LOCAL);
+    char fdpath[64];
+    snprintf(fdpath, sizeof(fdpath), "/proc/self/fd/%d", out->fd);
+    out->dl = dlopen(fdpath, RTLD_NOW | RTLD_LOCAL);
     if (!out->dl) {
         rc = xlsr__fail(err, XLSR_ERR_CONFIG, "dlopen failed: %s",
                         dlerror());
@@ -140,7 +163,12 @@ void xlsr__plugin_unload(struct xlsr_loaded *p)
 {
     if (p->dl)
         dlclose(p->dl);
+    /* Kept open while loaded: debuggers and sanitizers read the mapped
+     * object back through its /proc/self/fd name. */
+    if (p->fd >= 0)
+        close(p->fd);
     free(p->name);
     free(p->path);
     memset(p, 0, sizeof(*p));
+    p->fd = -1;
 }

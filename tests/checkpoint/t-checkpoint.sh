@@ -152,5 +152,5 @@ EOT
 )
     expect 0 "$XLSR" verify -c "$c" "$T/s"
     out_has 'failover after checkpoint 3'
-    [ "$(grep -c 'cookie=5 type=0x5 len=8' "$T/log")" -ge 3 ] || fail "CHECKPOINT_STATE not routed per checkpoint"
+    [ "$(grep -c 'cookie=5 type=0x5 len=4' "$T/log")" -ge 3 ] || fail "CHECKPOINT_STATE not routed per checkpoint"
 }

@@ -84,7 +84,7 @@ t_nonzero_padding() {
 
 t_huge_length_refused_by_limit() {
     "$GEN" --rec 0x80000001:zero:1000,len=0xFFFFFFF8 -o "$T/s"
-    bad 'offset 16 \(0x10\): record \(0x80000001\): body length 4294967288 exceeds max_record_bytes \(1048576\)'
+    bad 'offset 16 \(0x10\): record 0x80000001 \(optional\): body length 4294967288 exceeds max_record_bytes \(1048576\)'
 }
 
 t_huge_length_never_allocated() {
@@ -101,7 +101,7 @@ t_huge_length_never_allocated() {
 
 t_unknown_mandatory_type() {
     "$GEN" --rec 0x42:str:x -o "$T/s"
-    bad 'offset 16 \(0x10\): record \(0x42\): no handler configured for mandatory record type 0x42'
+    bad 'offset 16 \(0x10\): record 0x42 \(unknown mandatory\): no handler configured for mandatory record type 0x42'
 }
 
 t_xl_unknown_mandatory_flag() {

@@ -87,5 +87,5 @@ plugin = end
 EOT
 )
     expect 1 "$XLSR" verify -c "$c" "$T/s"
-    err_has 'offset 16 \(0x10\): record \(0x80000007\): no handler configured for optional record type 0x80000007'
+    err_has 'offset 16 \(0x10\): record 0x80000007 \(optional\): no handler configured for optional record type 0x80000007'
 }

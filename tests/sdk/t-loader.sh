@@ -96,7 +96,7 @@ t_loader_unlisted_directory_not_found() {
     private_end
     mkdir "$T/q"
     refused "$(loader_conf "$T/q" end)" \
-        "$T/q/end.so: .*cannot load plugin: No such file or directory"
+        "plugin 'end': .*cannot load plugin: no end.so in plugin_dir \\($T/q\\)"
     # The same file is found once its directory is listed (second here).
     loader_conf "$T/q:$T/p" end >/dev/null
     expect 0 "$XLSR" plugins -c "$T/c.ini"

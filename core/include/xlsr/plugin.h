@@ -30,7 +30,7 @@ extern "C" {
  * plugin.minor <= core.minor.
  */
 #define XLSR_ABI_MAJOR 1
-#define XLSR_ABI_MINOR 0
+#define XLSR_ABI_MINOR 1
 
 /* Name of the one exported symbol; type xlsr_plugin_entry_fn. */
 #define XLSR_PLUGIN_ENTRY "xlsr_plugin_entry"
@@ -148,7 +148,8 @@ typedef struct xlsr_handle xlsr_handle;
 
 /*
  * Host functions.  The table only ever grows at its end: check `size`
- * before using a member added after the ABI minor you were built for.
+ * before using a member added after the ABI minor you were built for
+ * (XLSR_HOST_HAS).  ABI 1.1 added libxl_record.
  */
 struct xlsr_host {
     uint32_t size;
@@ -223,6 +224,12 @@ struct xlsr_plugin {
 };
 
 typedef const struct xlsr_plugin *(*xlsr_plugin_entry_fn)(void);
+
+/* True when the core's host table has `member` (a plugin built against a
+ * newer SDK may run on an older core of the same major). */
+#define XLSR_HOST_HAS(host, member)                                       \
+    ((host)->size >= offsetof(struct xlsr_host, member) +                 \
+                         sizeof((host)->member))
 
 /* Defines the entry point for a descriptor named `desc`. */
 #define XLSR_PLUGIN_DEFINE(desc)                                          \
