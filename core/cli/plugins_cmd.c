@@ -22,6 +22,7 @@ static const struct {
     { XLSR_REC_LIBXC_CONTEXT, "libxc", "mode", "restore" },
     { XLSR_REC_EMULATOR_XENSTORE_DATA, "xenstore", NULL, NULL },
     { XLSR_REC_EMULATOR_CONTEXT, "emulator", NULL, NULL },
+    { XLSR_REC_CHECKPOINT_STATE, "colo", NULL, NULL },
 };
 #define NDEFAULT (sizeof(builtin_default) / sizeof(*builtin_default))
 

@@ -174,7 +174,7 @@ t_backend_swap_is_one_line() {
     "$GEN" --rec emulator_context:emu:2:0:00 -o "$T/s"
     sed "s|^plugin_dir = .*|plugin_dir = $B/plugins:$B/test-plugins|" "$XLSR_TOP/conf/xlsr.ini" >"$T/a.ini"
     expect 0 "$XLSR" plugins -c "$T/a.ini"
-    eq "$(grep -c '= as in the default configuration' "$T/out")" 4 "conf/xlsr.ini is the built-in default"
+    eq "$(grep -c '= as in the default configuration' "$T/out")" 5 "conf/xlsr.ini is the built-in default"
     hasnt "$T/out" 'differs|not bound|not in the default'
     # One line: the emulator context goes to another plugin.
     sed 's/^plugin = emulator$/plugin = recorder\nlog = '"$(echo "$T" | sed 's/\//\\\//g')"'\/log/' "$T/a.ini" >"$T/b.ini"
