@@ -35,7 +35,7 @@ static const struct {
       "[--dry-run] [--store-port P] [--console-port P]\n"
       "                [--store-domid D] [--console-domid D] "
       "[--checkpointed remus|colo] FILE|-" },
-    { "plugins", cli_plugins, "plugins [-c CONF]" },
+    { "plugins", cli_plugins, "plugins [-c CONF] [-v] [--default CONF]" },
 };
 
 static void usage(FILE *f)

@@ -28,6 +28,7 @@ static const struct {
 
 struct listing {
     const struct xlsr_config *cfg, *def;    /* def NULL: built-in */
+    bool keys;                              /* -v: declared keys too */
     uint32_t last_type;
     bool any;
 };
@@ -101,6 +102,13 @@ static void one(void *opaque, uint32_t type, const char *section,
            d->abi_major, d->abi_minor, path);
     if (first)
         mark(l, type, xlsr_config_get(l->cfg, type, "plugin"));
+    static const char *const types[] = { "?", "string", "number", "bool" };
+    for (const struct xlsr_conf_key *k = d->conf_keys; l->keys && k && k->key;
+         k++)
+        printf("      key %s (%s%s%s%s): %s\n", k->key,
+               types[k->type <= 3 ? k->type : 0],
+               k->required ? ", required" : "", k->def ? ", default " : "",
+               k->def ? k->def : "", k->help ? k->help : "");
     l->last_type = type;
     l->any = true;
 }
@@ -133,6 +141,7 @@ int cli_plugins(int argc, char **argv)
     static const struct option opts[] = {
         { "config", required_argument, NULL, 'c' },
         { "default", required_argument, NULL, 'd' },
+        { "verbose", no_argument, NULL, 'v' },
         { NULL, 0, NULL, 0 },
     };
     struct cli_opts o;
@@ -148,9 +157,11 @@ int cli_plugins(int argc, char **argv)
     o.ctx.size = sizeof(o.ctx);
     o.ctx.mode = XLSR_MODE_VERIFY;
     optind = 1;
-    while ((c = getopt_long(argc, argv, "c:", opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "c:v", opts, NULL)) != -1) {
         if (c == 'c')
             o.config = optarg;
+        else if (c == 'v')
+            l.keys = true;
         else if (c == 'd')
             def_path = optarg;
         else

@@ -179,8 +179,9 @@ t_backend_swap_is_one_line() {
     # One line: the emulator context goes to another plugin.
     sed 's/^plugin = emulator$/plugin = recorder\nlog = '"$(echo "$T" | sed 's/\//\\\//g')"'\/log/' "$T/a.ini" >"$T/b.ini"
     diff "$T/a.ini" "$T/b.ini" | grep -c '^[<>]' | grep -qx 3 || true
-    expect 0 "$XLSR" plugins -c "$T/b.ini"
+    expect 0 "$XLSR" plugins -v -c "$T/b.ini"
     out_has '\* differs: plugin = recorder \(default emulator\)'
+    out_has '^      key log \(string, required\): file to append call lines to$'
     expect 0 "$XLSR" restore -c "$T/b.ini" --dry-run --domid 4 "$T/s"
     has "$T/log" '^record cookie=0 type=0x3'
     # ... and --default compares with any file.
