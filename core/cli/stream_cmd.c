@@ -155,6 +155,13 @@ static int parse(int argc, char **argv, enum xlsr_mode mode,
     return 0;
 }
 
+/* A progress line on a terminal; nothing when stderr is a file. */
+static void progress(void *opaque, uint64_t offset)
+{
+    (void)opaque;
+    fprintf(stderr, "\rxlsr: %llu MiB read", (unsigned long long)(offset >> 20));
+}
+
 static int open_input(const char *path)
 {
     if (!strcmp(path, "-"))
@@ -206,6 +213,8 @@ int cli_stream(int argc, char **argv, enum xlsr_mode mode)
     struct xlsr_session_opts so = {
         .size = sizeof(so), .log = cli_log, .print = cli_print,
         .opaque = &o, .format = o.format, .strict = o.strict,
+        .progress = isatty(STDERR_FILENO) ? progress : NULL,
+        .progress_bytes = 64ull << 20,
     };
     if (xlsr_session_open(cfg, &o.ctx, &so, &s, &err)) {
         cli_print_error("configuration", &err);
@@ -215,6 +224,9 @@ int cli_stream(int argc, char **argv, enum xlsr_mode mode)
     if (fd < 0)
         goto out;
     int rc = xlsr_session_run(s, fd, &res, &err);
+    if (so.progress && res.bytes >= so.progress_bytes)
+        fprintf(stderr, "\rxlsr: %llu MiB read\n",
+                (unsigned long long)(res.bytes >> 20));
     fflush(stdout);
     status = xlsr_exit_status(rc);
     if (rc) {

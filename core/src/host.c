@@ -126,13 +126,19 @@ static int need_substream(xlsr_handle *h, const char *what)
 static int h_read(xlsr_handle *h, void *buf, size_t len)
 {
     int rc = need_substream(h, "read");
-    return rc ? rc : xlsr__read(&h->s->rd, buf, len);
+    if (rc)
+        return rc;
+    xlsr__progress(h->s);
+    return xlsr__read(&h->s->rd, buf, len);
 }
 
 static int h_skip(xlsr_handle *h, uint64_t len)
 {
     int rc = need_substream(h, "skip");
-    return rc ? rc : xlsr__skip(&h->s->rd, len);
+    if (rc)
+        return rc;
+    xlsr__progress(h->s);
+    return xlsr__skip(&h->s->rd, len);
 }
 
 static uint64_t h_offset(xlsr_handle *h)

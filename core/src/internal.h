@@ -184,7 +184,18 @@ struct xlsr_session {
     bool fatal;                     /* a handler failed while unbuffering */
     bool failover;                  /* the stream broke inside a checkpoint */
     int final_rc;                   /* what fini() is told */
+    uint64_t next_progress;         /* offset of the next progress call */
 };
+
+/* Reports progress when the stream has moved far enough: cheap enough
+ * for every read. */
+static inline void xlsr__progress(struct xlsr_session *s)
+{
+    if (s->rd.offset >= s->next_progress && s->opts.progress_bytes) {
+        s->next_progress = s->rd.offset + s->opts.progress_bytes;
+        s->opts.progress(s->opts.opaque, s->rd.offset);
+    }
+}
 
 extern const struct xlsr_host xlsr__host;
 

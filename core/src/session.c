@@ -286,6 +286,9 @@ XLSR_API int xlsr_session_open(const struct xlsr_config *cfg,
         memcpy(&s->opts, opts,
                opts->size && opts->size < sizeof(s->opts) ? opts->size
                                                           : sizeof(s->opts));
+    if (!s->opts.progress)
+        s->opts.progress_bytes = 0;
+    s->next_progress = s->opts.progress_bytes;
     rc = bind_all(s, err);
     if (!rc)
         rc = init_all(s, err);

@@ -274,6 +274,7 @@ int xlsr__frame_record(struct xlsr_session *s, struct xlsr_record *rec,
 
     *clean_eof = false;
     s->err->have_type = false;
+    xlsr__progress(s);
     memset(rec, 0, sizeof(*rec));
     rec->offset = off;
     rc = xlsr__read(&s->rd, h, sizeof(h));

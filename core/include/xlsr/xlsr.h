@@ -86,6 +86,10 @@ struct xlsr_session_opts {
     void *opaque;
     enum xlsr_format format;
     bool strict;                /* bytes after END are an error */
+    /* Called about every progress_bytes of stream read (0: never); for a
+     * progress line.  Not called while libxenguest owns the fd. */
+    void (*progress)(void *opaque, uint64_t offset);
+    uint64_t progress_bytes;
 };
 
 struct xlsr_result {
