@@ -356,8 +356,19 @@ static int checkpoint(struct lx_verify *v, uint64_t off)
         return rc;
     }
     s->st.checkpoints++;
+    /* COLO: libxl reads one CHECKPOINT_STATE before libxc goes on (see
+     * colo_state() below); the core frames and routes it. */
+    if (s->ctx->checkpointed == XLSR_CKPT_COLO &&
+        XLSR_HOST_HAS(s->host, libxl_record)) {
+        rc = s->host->libxl_record(s->h, XLSR_REC_CHECKPOINT_STATE);
+        if (rc) {
+            v->failover = rc == XLSR_ERR_EOF;
+            return rc;
+        }
+    } else {
+        v->after_ckpt = true;
+    }
     v->off = s->host->offset(s->h);
-    v->after_ckpt = true;
     return XLSR_OK;
 }
 
@@ -372,9 +383,10 @@ static int checkpoint(struct lx_verify *v, uint64_t off)
  * checkpoint, where libxc sends pages or X86_TSC_INFO, never its type 5,
  * X86_PV_VCPU_EXTENDED) and its length.
  *
- * The core has no way yet to route one libxl record from inside a
- * sub-stream, so its checks live here; a handler bound to
- * CHECKPOINT_STATE does not see these.
+ * When the run is declared COLO (--checkpointed colo) the core reads and
+ * routes it (host->libxl_record).  Otherwise (verify and dump cannot be
+ * told) it is recognised here and checked in place; a handler bound to
+ * CHECKPOINT_STATE does not see those.
  */
 static bool is_colo_state(const struct lx_verify *v, uint32_t type,
                           uint32_t len)

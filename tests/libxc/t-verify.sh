@@ -134,3 +134,15 @@ t_dry_run_checkpoint_needs_declaring() {
     expect 0 "$XLSR" restore --dry-run --domid 4 --checkpointed remus \
         -c "$(lx_conf)" "$T/s"
 }
+
+# Declared COLO (--checkpointed colo): the core reads each CHECKPOINT_STATE
+# for us and routes it to its handler (colo, in conf/build.ini).
+t_colo_declared_routes_states() {
+    "$GEN" --libxc hvm --pages 2 --checkpoints 3 --colo -o "$T/s"
+    expect 0 "$XLSR" restore --dry-run --domid 3 --checkpointed colo \
+        -c "$CONF" "$T/s"
+    eq "$(grep -c 'info: colo: control id 0: new checkpoint' "$T/err")" 2 \
+        "CHECKPOINT_STATE records routed to colo"
+    hasnt "$T/err" 'libxc: COLO control id'
+    out_has '^restore \(dry run\): ok: failover after checkpoint 3'
+}
