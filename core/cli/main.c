@@ -28,9 +28,9 @@ static const struct {
     const char *usage;
 } commands[] = {
     { "dump", cmd_dump, "dump    [-c CONF] [-v] [--format auto|xl|libxl] "
-      "[--strict] FILE|-" },
+      "[--strict] [--checkpointed remus|colo] FILE|-" },
     { "verify", cmd_verify, "verify  [-c CONF] [--format auto|xl|libxl] "
-      "[--strict] FILE|-" },
+      "[--strict] [--checkpointed remus|colo] FILE|-" },
     { "restore", cmd_restore, "restore [-c CONF] --domid N [--dm-domid M] "
       "[--dry-run] [--store-port P] [--console-port P]\n"
       "                [--store-domid D] [--console-domid D] "

@@ -40,10 +40,11 @@ static const struct option long_opts[] = {
     { NULL, 0, NULL, 0 },
 };
 
-/* Options that only make sense for restore. */
+/* Options that only make sense for restore (--checkpointed also tells
+ * verify and dump how to read a COLO stream). */
 static bool restore_only(int opt)
 {
-    return opt >= OPT_DOMID && opt <= OPT_CHECKPOINTED;
+    return opt >= OPT_DOMID && opt < OPT_CHECKPOINTED;
 }
 
 static int number(const char *opt, const char *text, uint32_t max,

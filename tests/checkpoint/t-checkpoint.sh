@@ -150,7 +150,14 @@ log = $T/log
 cookie = 5
 EOT
 )
-    expect 0 "$XLSR" verify -c "$c" "$T/s"
+    # Declared COLO: the core frames each CHECKPOINT_STATE between
+    # checkpoints and routes it like any record.
+    expect 0 "$XLSR" verify --checkpointed colo -c "$c" "$T/s"
     out_has 'failover after checkpoint 3'
-    [ "$(grep -c 'cookie=5 type=0x5 len=4' "$T/log")" -ge 3 ] || fail "CHECKPOINT_STATE not routed per checkpoint"
+    want=$(grep -c 'CHECKPOINT_STATE' "$T/offsets")
+    eq "$(grep -c 'cookie=5 type=0x5 len=4' "$T/log")" "$want" "CHECKPOINT_STATE records routed"
+    # Each one at the offset the writer put it.
+    for off in $(awk '$3 == "CHECKPOINT_STATE" { print $1 }' "$T/offsets"); do
+        has "$T/log" "cookie=5 type=0x5 len=4 offset=$off "
+    done
 }
