@@ -63,7 +63,7 @@ for file in $(find tests -name 't-*.sh' | sort); do
         [ -n "${XLSR_ONLY:-}" ] && case $fn in $XLSR_ONLY) ;; *) continue ;; esac
         log=$logdir/$(echo "$name" | tr '/:' '__').log
         if [ -n "$XLSR_SAN" ] && [ -n "$NO_SAN" ]; then
-            echo "runs in the non-sanitizer pass only: $NO_SAN" >"$log"
+            echo "runs in the non-sanitizer pass only (it boots a whole Xen, or measures what a sanitizer would distort)" >"$log"
             report "$name" 77 "$log"; continue
         fi
         T=$(mktemp -d "${TMPDIR:-/tmp}/xlsr-test.XXXXXX")
