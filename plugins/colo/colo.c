@@ -107,9 +107,7 @@ static void colo_fini(void *state, int rc)
 }
 
 static const struct xlsr_plugin colo_plugin = {
-    .abi_major = XLSR_ABI_MAJOR,
-    .abi_minor = XLSR_ABI_MINOR,
-    .size = sizeof(struct xlsr_plugin),
+    XLSR_PLUGIN_ABI,
     .name = "colo",
     .version = "1.0",
     .description = "CHECKPOINT_STATE: checks and reports COLO control ids",

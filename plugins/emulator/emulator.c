@@ -413,9 +413,7 @@ static void emu_fini(void *state, int rc)
 }
 
 static const struct xlsr_plugin emulator_plugin = {
-    .abi_major = XLSR_ABI_MAJOR,
-    .abi_minor = XLSR_ABI_MINOR,
-    .size = sizeof(struct xlsr_plugin),
+    XLSR_PLUGIN_ABI,
     .name = "emulator",
     .version = "1.0",
     .description = "hands EMULATOR_CONTEXT blobs to a file or a command, "

@@ -48,9 +48,7 @@ static void end_fini(void *state, int rc)
 }
 
 static const struct xlsr_plugin end_plugin = {
-    .abi_major = XLSR_ABI_MAJOR,
-    .abi_minor = XLSR_ABI_MINOR,
-    .size = sizeof(struct xlsr_plugin),
+    XLSR_PLUGIN_ABI,
     .name = "end",
     .version = "1.0",
     .description = "END record: completes the stream",

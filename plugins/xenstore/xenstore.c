@@ -291,9 +291,7 @@ static void xs_fini(void *state, int rc)
 }
 
 static const struct xlsr_plugin xenstore_plugin = {
-    .abi_major = XLSR_ABI_MAJOR,
-    .abi_minor = XLSR_ABI_MINOR,
-    .size = sizeof(struct xlsr_plugin),
+    XLSR_PLUGIN_ABI,
     .name = "xenstore",
     .version = "1.0",
     .description = "writes EMULATOR_XENSTORE_DATA pairs in one xenstore "

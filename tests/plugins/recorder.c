@@ -158,9 +158,7 @@ static void rec_fini(void *state, int rc)
 }
 
 static const struct xlsr_plugin recorder = {
-    .abi_major = XLSR_ABI_MAJOR,
-    .abi_minor = XLSR_ABI_MINOR,
-    .size = sizeof(struct xlsr_plugin),
+    XLSR_PLUGIN_ABI,
     .name = "recorder",
     .version = "test",
     .description = "records every call (tests only)",

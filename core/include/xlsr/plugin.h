@@ -225,6 +225,12 @@ struct xlsr_plugin {
 
 typedef const struct xlsr_plugin *(*xlsr_plugin_entry_fn)(void);
 
+/* The ABI fields of a descriptor as this SDK lays it out:
+ *     static const struct xlsr_plugin p = { XLSR_PLUGIN_ABI, .name = ... }; */
+#define XLSR_PLUGIN_ABI                                                   \
+    .abi_major = XLSR_ABI_MAJOR, .abi_minor = XLSR_ABI_MINOR,             \
+    .size = sizeof(struct xlsr_plugin)
+
 /* True when the core's host table has `member` (a plugin built against a
  * newer SDK may run on an older core of the same major). */
 #define XLSR_HOST_HAS(host, member)                                       \

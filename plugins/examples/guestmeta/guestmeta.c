@@ -361,9 +361,7 @@ static void gm_fini(void *state, int rc)
 }
 
 static const struct xlsr_plugin guestmeta = {
-    .abi_major = XLSR_ABI_MAJOR,
-    .abi_minor = XLSR_ABI_MINOR,
-    .size = sizeof(struct xlsr_plugin),
+    XLSR_PLUGIN_ABI,
     .name = "guestmeta",
     .version = "1.0",
     .description = "example: guest metadata (JSON object with a uuid), "
