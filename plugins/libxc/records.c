@@ -161,6 +161,14 @@ static const char *check_vcpu(struct lx_verify *v, uint32_t type,
         return "reserved field of the vcpu header is not zero";
     if (blob == 0)          /* spec errata: tolerate empty ones */
         return NULL;
+    /* restore: exactly a vcpu_guest_context of the guest's width
+     * (x86_64 5168 bytes, x86_32 2800, xen/foreign/x86_{64,32}.h) */
+    uint32_t basic = v->pv_width == 8 ? 5168 : 2800;
+    if (type == LX_REC_X86_PV_VCPU_BASIC && blob != basic) {
+        snprintf(why, whylen, "vcpu context of %u bytes, a %u-bit guest's "
+                 "is %u", blob, v->pv_width * 8u, basic);
+        return why;
+    }
     if (type == LX_REC_X86_PV_VCPU_XSAVE && blob < 16) {
         snprintf(why, whylen, "xsave blob of %u bytes, at least 16", blob);
         return why;
