@@ -5,8 +5,9 @@
  * Every byte comes through host->read or host->skip (the core buffers in
  * these modes), so the core's offset stays exact and the libxl stream
  * resumes right after our END.  The hot path is PAGE_DATA: its pfn array
- * is read in fixed chunks into a stack buffer and checked entry by entry
- * against two 16-entry tables; page contents are skipped, never copied.
+ * is read into a stack buffer (whole, or in fixed chunks) and checked
+ * entry by entry against one 16-entry table of page types; page contents
+ * are skipped, never copied.
  * No allocation happens per record, and nothing is printed per record
  * unless dump -v asked for it.  A length field is checked against
  * host->max_record_bytes() before anything is read on its behalf.
@@ -74,7 +75,8 @@ static int read_failed(struct lx_verify *v, int rc, uint64_t off,
                      "inside checkpoint %u, before its CHECKPOINT record",
                      (unsigned long long)at, s->st.checkpoints + 1);
         v->failover = true;
-        return s->host->checkpoint(s->h);
+        int r = s->host->checkpoint(s->h);     /* at EOF: XLSR_ERR_EOF */
+        return r ? r : XLSR_ERR_EOF;
     }
     return vfail(v, rc, off, what, "stream ends at offset %llu, before "
                  "libxc END", (unsigned long long)at);
