@@ -8,7 +8,6 @@
  * restore, which needs a hypervisor and is refused at init without one,
  * before the core reads a byte.
  */
-#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -21,10 +20,6 @@ static const struct xlsr_conf_key conf_keys[] = {
     { NULL, 0, false, NULL, NULL },
 };
 
-/* The last host member we use; older cores lack it. */
-#define HOST_NEEDS (offsetof(struct xlsr_host, max_record_bytes) + \
-                    sizeof(((struct xlsr_host *)0)->max_record_bytes))
-
 static int lx_init(const struct xlsr_host *host, xlsr_handle *h,
                    void **state)
 {
@@ -32,9 +27,10 @@ static int lx_init(const struct xlsr_host *host, xlsr_handle *h,
     struct lx_state *s;
     int rc;
 
-    if (host->size < HOST_NEEDS) {
-        host->fail(h, "host function table too small (%u bytes, need %zu)",
-                   host->size, (size_t)HOST_NEEDS);
+    /* The last member we cannot do without (libxl_record is optional). */
+    if (!XLSR_HOST_HAS(host, max_record_bytes)) {
+        host->fail(h, "host function table too small (%u bytes)",
+                   host->size);
         return XLSR_ERR_CONFIG;
     }
     rc = host->conf_str(h, "mode", &mode);

@@ -31,7 +31,8 @@ struct lx_xc {
     struct lx_state *s;
     xc_interface *xch;
     int fd;
-    bool failover;
+    bool failover;              /* the core saw the stream end */
+    unsigned late_errors;       /* libxenguest errors after a checkpoint */
 };
 
 static enum xlsr_log_level map_level(xentoollog_level level)
@@ -53,6 +54,8 @@ xtl_vmessage(xentoollog_logger *lg, xentoollog_level level, int errnoval,
     char msg[512];
 
     vsnprintf(msg, sizeof(msg), fmt, al);
+    if (level >= XTL_ERROR && x->s->st.checkpoints)
+        x->late_errors++;
     x->s->host->log(x->s->h, map_level(level), "%s%s%s%s%s",
                     context ? context : "", context ? ": " : "", msg,
                     errnoval >= 0 ? ": " : "",
@@ -189,10 +192,26 @@ int lx_restore_stream(struct lx_state *s)
     ctx->store_mfn = store_mfn;
     ctx->console_mfn = console_mfn;
     ctx->have_results = true;
+    /*
+     * Remus failover.  Either the libxl part of a checkpoint broke (our
+     * callback saw it: the core already knows), or libxenguest's own read
+     * failed after a checkpoint, which it answers by resuming the last
+     * checkpoint and returning success (xg_sr_restore.c, restore():
+     * remus_failover), having logged the read error.  In that case the
+     * stream is at its end: the core's checkpoint reader meets it there
+     * and declares the failover.
+     */
+    bool failover = x->failover;
+    if (!failover && ctx->checkpointed == XLSR_CKPT_REMUS &&
+        s->st.checkpoints && x->late_errors) {
+        failover = true;
+        if (s->host->checkpoint(s->h) != XLSR_ERR_EOF)
+            s->host->log(s->h, XLSR_LOG_WARN, "libxenguest failed over, "
+                         "but the stream did not end there");
+    }
+    x->failover = failover;
     report(s, x);
-    /* Remus failover: the libxl stream broke inside a checkpoint; the
-     * core, which counts checkpoints, reports the last complete one. */
-    return x->failover ? XLSR_ERR_EOF : XLSR_OK;
+    return failover ? XLSR_ERR_EOF : XLSR_OK;
 }
 
 void lx_restore_fini(struct lx_state *s)
