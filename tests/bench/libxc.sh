@@ -17,7 +17,8 @@ VSV2=/usr/lib/xen-4.17/bin/verify-stream-v2
 RUNS=${BENCH_RUNS:-3}
 
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/xlsr-bench-libxc.XXXXXX")
-trap 'rm -rf "$tmp"' EXIT INT TERM
+trap 'rm -rf "$tmp"' EXIT
+trap 'exit 1' HUP INT PIPE TERM
 conf=$tmp/bench.ini
 cat >"$conf" <<EOT
 [core]
