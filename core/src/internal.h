@@ -31,7 +31,7 @@ int xlsr__parse_bool(const char *text, bool *out);
 
 /* --- reader (reader.c) --------------------------------------------- */
 
-#define XLSR_READ_BUF (256 * 1024)
+#define XLSR_READ_BUF (128 * 1024)
 
 struct xlsr_reader {
     int fd;

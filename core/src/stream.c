@@ -423,9 +423,16 @@ XLSR_API int xlsr_session_run(struct xlsr_session *s, int fd,
     rc = read_headers(s);
     while (rc == XLSR_OK) {
         rc = xlsr__frame_record(s, &rec, &clean_eof);
-        if (rc == XLSR_ERR_EOF && clean_eof)
+        if (rc == XLSR_ERR_EOF && clean_eof && s->res->checkpoints) {
+            /* A Remus sender stops or dies: libxenguest fails over on its
+             * own and returns, and the stream simply ends here. */
+            s->failover = true;
+            s->res->partial_offset = rec.offset;
+            rc = XLSR_STOP;
+        } else if (rc == XLSR_ERR_EOF && clean_eof) {
             rc = serr(s, XLSR_ERR_EOF, rec.offset, "stream ended without "
                       "an END record");
+        }
         if (rc == XLSR_OK)
             rc = xlsr__dispatch(s, &rec);
     }

@@ -5,7 +5,8 @@ libxc_SRCS := plugins/libxc/libxc.c plugins/libxc/verify.c \
               plugins/libxc/records.c plugins/libxc/report.c \
               plugins/libxc/restore.c
 libxc_DEPS := plugins/libxc/libxc.h
-libxc_LIBS := -lxenguest -lxenctrl
+# libxenguest/libxenctrl are dlopen()ed by restore.c for a real restore.
+libxc_LIBS := -ldl
 # Xen's public headers (xenctrl.h -> hvm/save.h) refuse strict ISO C:
 # they use anonymous unions.  GNU C11 for this plugin only.
 libxc_CFLAGS := -std=gnu11
