@@ -145,7 +145,7 @@ static char *example_blob_spec(void)
 static char **expand_example(int *argc, char **argv, char **blob)
 {
     static const char *const preset[] = {
-        "--xl-header", "--libxc", "pv", "--pages", "16", "--rec",
+        "--xl-header", "--libxc", "hvm", "--pages", "16", "--rec",
         "emulator_xenstore_data:xs:2:0:"
         "physmap/f0000000/start_addr=f0000000;"
         "physmap/f0000000/size=800000",
