@@ -64,17 +64,19 @@ res daemons_up "$(up)"
 created=0
 for try in 1 2; do
     t0=$(up)
-    timeout 120 xl create /guest/guest.cfg
+    # -e: no xl process stays behind to watch the domain (nothing here
+    # needs on_reboot handling, and that daemon once crashed under TCG).
+    timeout 120 xl create -e /guest/guest.cfg >/tmp/xl-create.log 2>&1
     rc=$?
+    cat /tmp/xl-create.log
     if [ $rc = 0 ] && wait_hb hb 0 120; then
         res create_secs "$(since "$t0")"
         created=1
         break
     fi
-    # A guest that never says its first heartbeat is an infrastructure
-    # hiccup (TCG is slow and shared): retried once.  xl failing is not.
-    [ $rc = 0 ] || { res create_rc $rc; break; }
-    res hiccup "xl create attempt $try: no first heartbeat after $(since "$t0") s"
+    # No first heartbeat (xl failing included: nothing of xlsr runs yet)
+    # is an infrastructure hiccup under a slow, shared TCG: retried once.
+    res hiccup "xl create attempt $try: rc $rc, no first heartbeat after $(since "$t0") s: $(tail -n 1 /tmp/xl-create.log)"
     cp "$CONS/guest-hb.log" "/out/guest-hb-attempt$try.log" 2>/dev/null
     timeout 60 xl destroy hb
     rm -f "$CONS/guest-hb.log"
@@ -182,4 +184,9 @@ then res clean_after_trunc yes; else res clean_after_trunc no; fi
 res xs_domains "$(xenstore-list /local/domain 2>/dev/null | tr '\n' ' ')"
 
 timeout 30 xl dmesg >/out/xl-dmesg.txt 2>&1
+# Processes that crashed in dom0 (the kernel logs each): none are expected.
+# With QEMU's XSAVE emulation exposed to Xen, about one process in ten
+# crashed (boot.sh hides XSAVE for that reason); a crash shows up here.
+dmesg >/out/dom0-dmesg.txt 2>&1
+res segfaults "$(grep -c 'segfault at' /out/dom0-dmesg.txt)"
 log "dom0 tests done"

@@ -4,17 +4,19 @@
 #
 # One QEMU boot serves every test of this file: the first test that needs
 # the results boots (tests/xen/bundle.sh, then tests/xen/boot.sh, which
-# runs dom0-tests.sh inside dom0) and keeps them in $XLSR_BUILD/xen-run;
-# the others of the same test run read them.  "The same run" is the
-# runner process (tests/run.sh): each test runs in a subshell of it, where
-# $$ still names it.
+# runs dom0-tests.sh inside dom0) and keeps them in a folder of
+# $XLSR_BUILD/xen-run named after the test run; the others of the same run
+# read them.  "The same run" is the runner process (tests/run.sh): each
+# test runs in a subshell of it, where $$ still names it.  Several runners
+# at once (make check beside a developer's run) each get their own folder;
+# their boots take turns (one QEMU at a time on a small machine).
+# $XLSR_BUILD/xen-run/last points at the latest run's folder.
 SLOW=1
 NO_SAN=1
 
-XR=$XLSR_BUILD/xen-run
-
+XR_BASE=$XLSR_BUILD/xen-run
 # The runner's pid and start time: unique for one tests/run.sh process.
-xen_token() { echo "$$ $(cut -d' ' -f22 "/proc/$$/stat")"; }
+XR=$XR_BASE/run-$$-$(cut -d' ' -f22 "/proc/$$/stat" 2>/dev/null)
 
 # xen_result KEY: the value dom0-tests.sh reported for KEY (empty if none).
 xen_result() {
@@ -41,16 +43,25 @@ xen_cannot() {
 #   skip REASON          this machine cannot boot Xen under QEMU
 #   incomplete REASON    dom0 booted but the run stopped early
 xen_boot_once() {
-    local tok why out bundle try
-    tok=$(xen_token)
-    mkdir -p "$XR"
-    exec 8>"$XR.lock"
+    local why out bundle try d pid start
+    mkdir -p "$XR_BASE"
+    exec 8>"$XR_BASE/lock"
     flock 8
-    if [ "$(cat "$XR/token" 2>/dev/null)" = "$tok" ]; then
+    if [ -f "$XR/status" ]; then
         flock -u 8
         return 0
     fi
-    rm -rf "$XR/run" "$XR/status" "$XR/token" "$XR/boot.log"
+    # Folders of runners that are gone, but for the latest one.
+    for d in "$XR_BASE"/run-*; do
+        [ -d "$d" ] && [ "$d" != "$XR" ] || continue
+        [ "$(readlink -f "$XR_BASE/last")" = "$(readlink -f "$d")" ] && continue
+        pid=${d##*/run-}; start=${pid#*-}; pid=${pid%%-*}
+        [ "$(cut -d' ' -f22 "/proc/$pid/stat" 2>/dev/null)" = "$start" ] ||
+            rm -rf "$d"
+    done
+    rm -rf "$XR"
+    mkdir -p "$XR"
+    ln -sfn "${XR##*/}" "$XR_BASE/last"
     why=$(xen_cannot)
     if [ -n "$why" ]; then
         echo "skip $why" >"$XR/status"
@@ -74,7 +85,6 @@ xen_boot_once() {
             esac
         done
     fi
-    echo "$tok" >"$XR/token"
     flock -u 8
 }
 
@@ -106,6 +116,10 @@ xen_need() {
     fi
     grep '^hiccup ' "$XR/run/share/results.txt" 2>/dev/null |
         sed 's/^hiccup /NOTE: infrastructure hiccup (retried): /'
+    n=$(xen_result segfaults)
+    if [ -n "$n" ] && [ "$n" != 0 ]; then
+        echo "NOTE: $n process(es) crashed in dom0 (see $XR/run/share/dom0-dmesg.txt)"
+    fi
     if [ "$st" != ok ]; then
         echo "run status: $st"
     fi
