@@ -613,16 +613,25 @@ static int show_config(const char *file)
     return 0;
 }
 
-static int destroy_only(struct toolstack *t, const char *arg)
+/* A guest's domid (not dom0, not a reserved id), or 0 when bad. */
+static uint32_t parse_domid(const char *arg)
 {
     char *end;
-    unsigned long id = strtoul(arg, &end, 10);
+    unsigned long id;
 
-    if (!*arg || *end || id == 0 || id >= DOMID_FIRST_RESERVED) {
+    errno = 0;
+    id = strtoul(arg, &end, 10);
+    if (errno || !*arg || *end || arg[0] == '-' || id == 0 ||
+        id >= DOMID_FIRST_RESERVED) {
         fprintf(stderr, "xlsr-toolstack: --destroy: bad domid '%s'\n", arg);
-        return 2;
+        return 0;
     }
-    t->domid = (uint32_t)id;
+    return (uint32_t)id;
+}
+
+static int destroy_only(struct toolstack *t, uint32_t domid)
+{
+    t->domid = domid;
     char *home = xs_get_domain_path(t->xsh, t->domid);
     if (home) {
         snprintf(t->dom_path, sizeof(t->dom_path), "%s", home);
@@ -671,6 +680,10 @@ int main(int argc, char **argv)
         usage(stderr);
         return 2;
     }
+    /* Arguments are checked before anything touches Xen. */
+    uint32_t destroy_id = destroy ? parse_domid(destroy) : 0;
+    if (destroy && !destroy_id)
+        return 2;
 
     memset(&t, 0, sizeof(t));
     if (show)
@@ -683,7 +696,7 @@ int main(int argc, char **argv)
         goto out;
     }
     if (destroy) {
-        status = destroy_only(&t, destroy);
+        status = destroy_only(&t, destroy_id);
         goto out;
     }
 
