@@ -146,7 +146,8 @@ t_xen_boot() {
     # memory" is its last line before dom0 runs.
     xen=$(sed -n 's/^(XEN) \[ *\([0-9.]*\)\] Freed .* init memory.*/\1/p' \
           "$XR/run/serial.log" | tail -n 1)
-    echo "NOTE: Xen boot ${xen:-?} s, dom0 /init at $(xen_result dom0_init) s of dom0 uptime, toolstack daemons up at $(xen_result daemons_up) s, xl create to first heartbeat $(xen_result create_secs) s; QEMU wall time $(sed -n 's/^qemu_wall //p' "$XR/run/qemu.txt") s"
+    xen=$(awk -v t="${xen:-0}" 'BEGIN { printf "%.1f", t }')
+    echo "NOTE: Xen boot ${xen} s, dom0 /init at $(xen_result dom0_init) s of dom0 uptime, toolstack daemons up at $(xen_result daemons_up) s, xl create to first heartbeat $(xen_result create_secs) s; QEMU wall time $(sed -n 's/^qemu_wall //p' "$XR/run/qemu.txt") s"
 }
 
 t_xen_save_verify() {
