@@ -53,6 +53,7 @@ struct lx_xc {
     int fd;
     bool failover;              /* the core saw the stream end */
     unsigned late_errors;       /* libxenguest errors after a checkpoint */
+    char first_error[640];      /* libxenguest's own reason, for the error */
 };
 
 static enum xlsr_log_level map_level(xentoollog_level level)
@@ -76,6 +77,10 @@ xtl_vmessage(xentoollog_logger *lg, xentoollog_level level, int errnoval,
     vsnprintf(msg, sizeof(msg), fmt, al);
     if (level >= XTL_ERROR && x->s->st.checkpoints)
         x->late_errors++;
+    if (level >= XTL_ERROR && !x->first_error[0])
+        snprintf(x->first_error, sizeof(x->first_error), "%s%s%s", msg,
+                 errnoval >= 0 ? ": " : "",
+                 errnoval >= 0 ? strerror(errnoval) : "");
     x->s->host->log(x->s->h, map_level(level), "%s%s%s%s%s",
                     context ? context : "", context ? ": " : "", msg,
                     errnoval >= 0 ? ": " : "",
@@ -248,8 +253,10 @@ int lx_restore_stream(struct lx_state *s)
         &cb, -1);
     s->host->return_fd(s->h, UINT64_MAX);
     if (r) {
-        s->host->fail(s->h, "xc_domain_restore failed for domain %u (its "
-                      "log messages say why)", ctx->domid);
+        s->host->fail(s->h, "xc_domain_restore failed for domain %u: %s",
+                      ctx->domid, x->first_error[0]
+                                      ? x->first_error
+                                      : "(no reason logged by libxenguest)");
         return XLSR_ERR_HANDLER;
     }
     ctx->store_mfn = store_mfn;

@@ -74,7 +74,7 @@ t_fake_restore_broken_stream() {
     head -c 5000 "$T/full" >"$T/s"
     expect 1 xr --domid 6 --store-port 1 --console-port 2 "$T/s"
     err_has 'error: libxc: xc: Failed to read record body'
-    err_has 'record LIBXC_CONTEXT \(0x1\): handler libxc: xc_domain_restore failed for domain 6'
+    err_has 'record LIBXC_CONTEXT \(0x1\): handler libxc: xc_domain_restore failed for domain 6: Failed to read record body'
     hasnt "$T/out" 'store_mfn'
 }
 
