@@ -1,8 +1,9 @@
 /*
  * plugins_cmd.c - `xlsr plugins`: load and initialise every handler the
- * configuration binds (exactly what a restore does before reading), list
- * each record type with its binding, plugin file, version and ABI, mark
- * what differs from the default configuration, and exit.
+ * configuration binds, as `xlsr verify` would (checks that only a real
+ * restore makes, such as a hypervisor being there, are left to restore),
+ * list each record type with its binding, plugin file, version and ABI,
+ * mark what differs from the default configuration, and exit.
  *
  * The default is conf/xlsr.ini's set of bindings, compiled in below (a
  * test keeps the two in step), or any file given with --default.

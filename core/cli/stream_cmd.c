@@ -178,6 +178,12 @@ static void summary(const struct cli_opts *o, const struct xlsr_result *r)
     const char *verb = o->ctx.mode == XLSR_MODE_RESTORE
                            ? (o->ctx.dry_run ? "restore (dry run)" : "restore")
                            : o->ctx.mode == XLSR_MODE_DUMP ? "dump" : "verify";
+    if (r->failover && r->partial_offset >= r->bytes) {
+        printf("%s: ok: failover after checkpoint %" PRIu32 "; the stream "
+               "ended at offset %" PRIu64 ", right after it\n", verb,
+               r->checkpoints, r->bytes);
+        return;
+    }
     if (r->failover) {
         printf("%s: ok: failover after checkpoint %" PRIu32 "; the partial "
                "checkpoint began at offset %" PRIu64 " and was discarded\n",

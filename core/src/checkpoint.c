@@ -53,6 +53,9 @@ static int broke(struct xlsr_session *s, uint64_t start,
 static int unbuffer(struct xlsr_session *s, struct xlsr_pending *q, size_t n)
 {
     int rc = XLSR_OK;
+    /* Handlers of buffered records may not touch the stream. */
+    bool sub = s->in_substream;
+    s->in_substream = false;
     for (size_t i = 0; i < n && rc >= 0; i++) {
         q[i].rec.body = q[i].body;
         rc = xlsr__dispatch(s, &q[i].rec);
@@ -62,6 +65,7 @@ static int unbuffer(struct xlsr_session *s, struct xlsr_pending *q, size_t n)
                             "stream inside checkpoint %u", s->checkpoint);
         }
     }
+    s->in_substream = sub;
     if (rc < 0)
         s->fatal = true;
     drop(q, n);
@@ -93,6 +97,7 @@ int xlsr__checkpoint(struct xlsr_session *s)
         if (rec.type == XLSR_REC_CHECKPOINT_END) {
             if (rec.length) {
                 xlsr__err_at(s->err, rec.offset);
+                xlsr__err_type(s->err, rec.type);
                 xlsr__fail(s->err, XLSR_ERR_STREAM, "CHECKPOINT_END with a "
                            "%u-byte body (must be empty)", rec.length);
                 return broke(s, start, q, n);
@@ -106,11 +111,14 @@ int xlsr__checkpoint(struct xlsr_session *s)
                        "a checkpoint");
             return broke(s, start, q, n);
         }
-        bytes += rec.length;
+        /* What is held: the body, its framing and the queue entry, so
+         * that many empty records count too. */
+        bytes += sizeof(*q) + 8 + (((uint64_t)rec.length + 7) & ~7ull);
         if (bytes > s->cfg->checkpoint_bytes) {
             drop(q, n);
             s->fatal = true;
             xlsr__err_at(s->err, rec.offset);
+            xlsr__err_type(s->err, rec.type);
             return xlsr__fail(s->err, XLSR_ERR_LIMIT, "checkpoint %u holds "
                               "more than checkpoint_buffer_bytes (%llu)",
                               s->checkpoint, (unsigned long long)
@@ -163,6 +171,7 @@ int xlsr__between_checkpoints(struct xlsr_session *s, uint32_t expect)
 
     if (rc == XLSR_OK && rec.type != expect) {
         xlsr__err_at(s->err, rec.offset);
+        xlsr__err_type(s->err, rec.type);
         rc = xlsr__fail(s->err, XLSR_ERR_STREAM, "expected a %s record "
                         "between checkpoints",
                         xlsr_rec_type_name(expect) ? xlsr_rec_type_name(expect)
@@ -176,7 +185,10 @@ int xlsr__between_checkpoints(struct xlsr_session *s, uint32_t expect)
         s->checkpoint++;    /* the one that never arrived */
         return broke(s, start, NULL, 0);
     }
+    bool sub = s->in_substream;
+    s->in_substream = false;
     rc = xlsr__dispatch(s, &rec);
+    s->in_substream = sub;
     if (rc < 0)
         s->fatal = true;
     return rc < 0 ? rc : XLSR_OK;

@@ -37,6 +37,7 @@ struct parse {
     struct xlsr_config *cfg;
     struct xlsr_conf_section *cur;  /* NULL in [core] */
     bool in_core, seen_core;
+    unsigned core_seen;             /* bit per known [core] key */
     struct xlsr_error *err;
     bool failed;
 };
@@ -156,7 +157,17 @@ static char *read_line(char *str, int num, void *stream)
 
 static int core_key(struct parse *p, const char *key, const char *value)
 {
+    static const char *const known[] = { "plugin_dir", "max_record_bytes",
+                                         "checkpoint_buffer_bytes",
+                                         "unknown_records" };
     struct xlsr_config *c = p->cfg;
+    for (unsigned i = 0; i < 4; i++) {
+        if (strcmp(key, known[i]))
+            continue;
+        if (p->core_seen & (1u << i))
+            return perr(p, "[core]: duplicate key '%s'", key);
+        p->core_seen |= 1u << i;
+    }
     if (!strcmp(key, "plugin_dir")) {
         free(c->plugin_dir);
         c->plugin_dir = strdup(value);
@@ -265,7 +276,7 @@ static int resolve_plugin_dirs(struct xlsr_config *c)
         c->nplugin_dirs++;
     }
     free(list);
-    return XLSR_OK;
+    return c->nplugin_dirs ? XLSR_OK : XLSR_ERR_CONFIG;
 nomem:
     free(list);
     return XLSR_ERR_NOMEM;
@@ -323,6 +334,11 @@ XLSR_API int xlsr_config_load(const char *path, struct xlsr_config **out,
         }
     }
     rc = resolve_plugin_dirs(c);
+    if (rc == XLSR_ERR_CONFIG) {
+        p.line = 0;
+        xlsr__fail(p.err, rc, "[core]: plugin_dir lists no directory");
+        xlsr__err_where(p.err, "%s", path);
+    }
     if (rc)
         goto out;
     *out = c;

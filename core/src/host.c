@@ -110,8 +110,10 @@ static struct xlsr_restore_ctx *h_restore_ctx(xlsr_handle *h)
         return h->s->ctx;
     /* A shadow candidate sees the same target, always as a dry run, and
      * its results never reach the caller. */
-    slot->dry_ctx = *h->s->ctx;
-    slot->dry_ctx.dry_run = true;
+    if (!h->s->running) {
+        slot->dry_ctx = *h->s->ctx;
+        slot->dry_ctx.dry_run = true;
+    }
     return &slot->dry_ctx;
 }
 
@@ -169,8 +171,10 @@ static void h_return_fd(xlsr_handle *h, uint64_t consumed)
         return;
     }
     off_t pos = lseek(r->fd, 0, SEEK_CUR);
-    if (pos >= 0 && (uint64_t)pos >= r->offset) {
-        r->offset = (uint64_t)pos;  /* files: the fd position is exact */
+    if (pos >= 0 && (uint64_t)pos >= r->base &&
+        (uint64_t)pos - r->base >= r->offset) {
+        /* files: the fd position is exact, from where the run began */
+        r->offset = (uint64_t)pos - r->base;
         return;
     }
     /* Pipes and sockets: later offsets count from an unknown base. */

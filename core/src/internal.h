@@ -40,6 +40,7 @@ struct xlsr_reader {
                                length on an unseekable fd */
     uint64_t offset;        /* stream offset of the next byte handed out */
     uint64_t got;           /* bytes of the last short read (EOF) */
+    uint64_t base;          /* fd position at offset 0 (seekable fds) */
     uint8_t *buf;           /* read-ahead, non-exact mode only */
     size_t pos, len;
 };

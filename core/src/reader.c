@@ -21,6 +21,8 @@ int xlsr__reader_init(struct xlsr_reader *r, int fd, bool exact)
     r->fd = fd;
     r->exact = exact;
     r->offset_known = true;
+    off_t pos = lseek(fd, 0, SEEK_CUR);
+    r->base = pos > 0 ? (uint64_t)pos : 0;
     if (!exact) {
         /* Page-aligned: the kernel copies into an unaligned buffer several
          * times slower (measured: 0.62 s vs 0.11 s per GiB). */

@@ -86,6 +86,9 @@ static int short_read(struct xlsr_session *s, int rc, uint64_t off,
     return serr(s, rc, off, "out of memory reading %s", what);
 }
 
+static int read_body(struct xlsr_session *s, uint32_t len, uint64_t off,
+                     const char *what);
+
 static int read_xl_header(struct xlsr_session *s, const uint8_t *first8)
 {
     uint8_t h[XL_MAGIC_LEN + 16], lenb[4];
@@ -143,12 +146,16 @@ static int read_xl_header(struct xlsr_session *s, const uint8_t *first8)
             return serr(s, XLSR_ERR_STREAM, 48, "xl config length %u "
                         "exceeds the optional data (%llu bytes left)",
                         cfglen, (unsigned long long)left);
+        /* Read like a record body (growing as it arrives), kept only
+         * once it is all there. */
+        rc = read_body(s, cfglen, 52, "xl config");
+        if (rc)
+            return rc;
         s->xl_config = malloc((size_t)cfglen + 1);
         if (!s->xl_config)
             return serr(s, XLSR_ERR_NOMEM, 52, "out of memory");
-        rc = xlsr__read(&s->rd, s->xl_config, cfglen);
-        if (rc)
-            return short_read(s, rc, 52, "xl config", cfglen);
+        if (cfglen)
+            memcpy(s->xl_config, s->body, cfglen);
         s->xl_config[cfglen] = '\0';
         left -= cfglen;
         if ((mand & XL_MAND_JSON) && cfglen &&
@@ -226,7 +233,8 @@ static int read_headers(struct xlsr_session *s)
 
 /* Reads len body bytes into the session buffer, growing it only as data
  * actually arrives. */
-static int read_body(struct xlsr_session *s, uint32_t len, uint64_t off)
+static int read_body(struct xlsr_session *s, uint32_t len, uint64_t off,
+                     const char *what)
 {
     size_t have = 0;
     while (have < len) {
@@ -237,7 +245,7 @@ static int read_body(struct xlsr_session *s, uint32_t len, uint64_t off)
             uint8_t *b = realloc(s->body, cap);
             if (!b)
                 return serr(s, XLSR_ERR_NOMEM, off, "out of memory for a "
-                            "%u-byte record body", len);
+                            "%u-byte %s", len, what);
             s->body = b;
             s->body_cap = cap;
         }
@@ -245,7 +253,7 @@ static int read_body(struct xlsr_session *s, uint32_t len, uint64_t off)
         int rc = xlsr__read(&s->rd, s->body + have, n);
         if (rc) {
             s->rd.got += have;
-            return short_read(s, rc, off, "record body", len);
+            return short_read(s, rc, off, what, len);
         }
         have += n;
     }
@@ -296,7 +304,7 @@ int xlsr__frame_record(struct xlsr_session *s, struct xlsr_record *rec,
     if (s->ctx->mode == XLSR_MODE_DUMP)
         dump_record(s, rec);
     if (rec->length) {
-        rc = read_body(s, rec->length, off);
+        rc = read_body(s, rec->length, off, "record body");
         if (rc)
             return rc;
         rec->body = s->body;
@@ -320,8 +328,13 @@ int xlsr__frame_record(struct xlsr_session *s, struct xlsr_record *rec,
 static int handler_err(struct xlsr_session *s, const struct xlsr_record *rec,
                        int rc)
 {
-    if (rc == XLSR_DECLINE || rc == XLSR_STOP || rc > XLSR_STOP)
+    if (rc >= 0) {
+        if (!s->reason_set)
+            snprintf(s->reason, sizeof(s->reason), "handler returned %d, "
+                     "which it may not return here", rc);
+        s->reason_set = true;
         rc = XLSR_ERR_HANDLER;
+    }
     s->err->rc = rc;
     xlsr__err_at(s->err, rec->offset);
     xlsr__err_type(s->err, rec->type);
@@ -365,8 +378,8 @@ int xlsr__dispatch(struct xlsr_session *s, const struct xlsr_record *rec)
     int rc = b->wrap->record(s, b, rec);
     if (rc == XLSR_DECLINE)
         return unhandled(s, rec, "handler declined");
-    if (rc < 0)
-        return handler_err(s, rec, rc);
+    if (rc < 0 || rc > XLSR_STOP)
+        return handler_err(s, rec, rc);     /* an undefined code is an error */
     if (rc == XLSR_OK && xlsr__carries_substream(rec->type) &&
         b->wrap->substream) {
         s->in_substream = true;
@@ -376,7 +389,7 @@ int xlsr__dispatch(struct xlsr_session *s, const struct xlsr_record *rec)
             return s->err->rc;      /* already described by the unbuffer */
         if (s->failover)
             return XLSR_STOP;
-        if (rc < 0)
+        if (rc != XLSR_OK)
             return handler_err(s, rec, rc);
     }
     return rc;

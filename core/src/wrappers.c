@@ -204,6 +204,10 @@ static int shadow_record(struct xlsr_session *s, struct xlsr_binding *b,
     if (had_reason)
         memcpy(why, s->reason, sizeof(why));
 
+    /* The candidate sees the target as it is now (xl config, results),
+     * always as a dry run. */
+    b->cand.dry_ctx = *s->ctx;
+    b->cand.dry_ctx.dry_run = true;
     int crc = xlsr__slot_record(s, &b->cand, rec);
     const char *cwhy = s->reason_set ? s->reason : "";
     b->seen++;
@@ -230,8 +234,11 @@ static void shadow_finish(struct xlsr_session *s, struct xlsr_binding *b)
     if (!path)
         return;
     FILE *f = fopen(path, "w");
-    if (!f || fprintf(f, "%s%s]}\n", head, b->report ? b->report : "") < 0 ||
-        fclose(f) != 0)
+    bool ok = f && fprintf(f, "%s%s]}\n", head,
+                           b->report ? b->report : "") >= 0;
+    if (f && fclose(f) != 0)
+        ok = false;
+    if (!ok)
         xlsr__logf(s, XLSR_LOG_WARN, "shadow [%s]: cannot write report %s",
                    b->sec->name, path);
 }

@@ -70,7 +70,7 @@ t_complete_stream_reports_every_checkpoint() {
     mk5
     C=$(ck_conf)
     expect 0 "$XLSR" verify -c "$C" "$T/s"
-    out_has 'failover after checkpoint 5; the partial checkpoint began at offset [0-9]+'
+    out_has 'failover after checkpoint 5; the stream ended at offset [0-9]+, right after it'
     # Contents arrive in checkpoint order: the vendor bodies differ.
     eq "$(grep -c 'cookie=9 type=0x80000009' "$T/log")" 5 "vendor records applied"
 }
@@ -160,4 +160,26 @@ EOT
     for off in $(awk '$3 == "CHECKPOINT_STATE" { print $1 }' "$T/offsets"); do
         has "$T/log" "cookie=5 type=0x5 len=4 offset=$off "
     done
+}
+
+t_many_empty_records_count_against_the_limit() {
+    set --
+    i=0
+    while [ $i -lt 40 ]; do set -- "$@" --ckpt-rec 0x80000009; i=$((i + 1)); done
+    "$GEN" --libxc hvm --pages 2 --checkpoints 1 --remus "$@" -o "$T/s"
+    c=$(mkconf e.ini <<EOT
+checkpoint_buffer_bytes = 1K
+[record.end]
+plugin = end
+[record.libxc_context]
+plugin = libxc
+mode = verify
+[record.0x80000009]
+plugin = recorder
+log = $T/log
+EOT
+)
+    expect 1 "$XLSR" verify -c "$c" "$T/s"
+    err_has 'record 0x80000009 \(optional\): checkpoint 1 holds more than checkpoint_buffer_bytes \(1024\)'
+    hasnt "$T/log" '^record'
 }

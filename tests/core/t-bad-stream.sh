@@ -125,3 +125,16 @@ t_checkpoint_end_outside_checkpoint() {
     "$GEN" --rec checkpoint_end -o "$T/s"
     bad 'offset 16 \(0x10\): record CHECKPOINT_END \(0x4\): CHECKPOINT_END outside a checkpoint'
 }
+
+t_xl_config_length_never_allocated() {
+    # A 100-byte config claiming 500 MB: the claim is not allocated.
+    "$GEN" --xl-header -o "$T/full"
+    head -c 200 "$T/full" >"$T/s"
+    printf '\000\145\315\035' | dd of="$T/s" bs=1 seek=44 conv=notrunc status=none  # optional data 500M
+    printf '\374\144\315\035' | dd of="$T/s" bs=1 seek=48 conv=notrunc status=none  # config 500M - 4
+    MAXREC=1G
+    expect 1 /usr/bin/time -f 'maxrss %M' "$XLSR" verify -c "$(bad_conf)" "$T/s"
+    err_has 'offset 52 \(0x34\): truncated xl config: stream ended after 148 of 499999996 bytes'
+    rss=$(sed -n 's/^maxrss //p' "$T/err")
+    [ "$rss" -lt 200000 ] || fail "peak RSS $rss KiB: the claimed length was allocated"
+}

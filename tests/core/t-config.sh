@@ -196,3 +196,18 @@ t_usage_errors_exit_2() {
     expect 2 "$XLSR" verify --domid 3 -c "$CONF" -
     err_has 'option of restore only'
 }
+
+t_duplicate_core_key_and_empty_plugin_dir() {
+    c=$(mkconf c.ini <<EOT
+max_record_bytes = 1M
+max_record_bytes = 2M
+[record.end]
+plugin = end
+EOT
+)
+    unread "$c"
+    err_has "c.ini:4: \\[core\\]: duplicate key 'max_record_bytes'"
+    printf '[core]\nplugin_dir = :\n[record.end]\nplugin = end\n' >"$T/d.ini"
+    unread "$T/d.ini"
+    err_has 'd.ini: \[core\]: plugin_dir lists no directory'
+}

@@ -116,3 +116,18 @@ substream_case() { # FEED: "file" or "drip"
 
 t_substream_from_file() { substream_case file; }
 t_substream_from_one_byte_pipe() { substream_case drip; }
+
+t_undefined_result_code_is_an_error() {
+    "$GEN" --rec emulator_context:emu:2:0:00 --rec 0x80000001:str:later -o "$T/s"
+    c=$(mkconf c.ini <<EOT
+[record.end]
+plugin = end
+[record.emulator_context]
+plugin = recorder
+log = $T/log
+return_code = 7
+EOT
+)
+    expect 1 "$XLSR" verify -c "$c" "$T/s"
+    err_has 'offset 16 \(0x10\): record EMULATOR_CONTEXT \(0x3\): handler recorder: handler returned 7, which it may not return here'
+}

@@ -22,7 +22,7 @@ struct rec_state {
     uint64_t cookie;
     uint64_t fail_at;       /* 1-based record number to fail on, 0 never */
     bool stop, decline;
-    uint64_t n;
+    uint64_t n, return_code;
 };
 
 static const struct xlsr_conf_key rec_keys[] = {
@@ -32,6 +32,7 @@ static const struct xlsr_conf_key rec_keys[] = {
     { "fail_at", XLSR_CONF_U64, false, "0", "fail the Nth record" },
     { "stop", XLSR_CONF_BOOL, false, "false", "return STOP (as END)" },
     { "decline", XLSR_CONF_BOOL, false, "false", "decline every record" },
+    { "return_code", XLSR_CONF_U64, false, "0", "return this instead of OK" },
     { NULL, 0, false, NULL, NULL },
 };
 
@@ -60,6 +61,7 @@ static int rec_init(const struct xlsr_host *host, xlsr_handle *h,
         host->conf_u64(h, "fail_at", &st->fail_at) ||
         host->conf_bool(h, "stop", &st->stop) ||
         host->conf_bool(h, "decline", &st->decline) ||
+        host->conf_u64(h, "return_code", &st->return_code) ||
         host->conf_bool(h, "fail_init", &fail_init)) {
         free(st);
         return XLSR_ERR_CONFIG;
@@ -97,6 +99,8 @@ static int rec_record(void *state, const struct xlsr_record *rec)
     }
     if (st->decline)
         return XLSR_DECLINE;
+    if (st->return_code)
+        return (int)st->return_code;
     return st->stop ? XLSR_STOP : XLSR_OK;
 }
 
