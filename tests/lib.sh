@@ -8,7 +8,7 @@ XLSR=$B/bin/xlsr
 GEN=$B/tests/xlsr-gen
 CONF=$XLSR_TOP/conf/build.ini
 
-skip() { echo "$*"; exit 77; }
+skip() { echo "$*" >&2; exit 77; }  # stderr: seen even inside $(...)
 fail() { echo "FAILED: $*"; exit 1; }
 
 # run CMD...: runs it, keeps stdout in $T/out, stderr in $T/err, rc in $RC.
