@@ -424,9 +424,15 @@ static int colo_state(struct lx_verify *v, uint64_t off, uint32_t len)
 static void dump_line(struct lx_verify *v, uint64_t off, uint32_t type,
                       uint32_t len)
 {
+    /* In a checkpointed stream (declared, or known from its first libxc
+     * CHECKPOINT) every record belongs to the checkpoint being read. */
+    char ck[32] = "";
+    if (v->s->st.checkpoints || v->s->ctx->checkpointed != XLSR_CKPT_NONE)
+        snprintf(ck, sizeof(ck), ", checkpoint %u",
+                 v->s->st.checkpoints + 1);
     v->s->host->print(v->s->h, "  offset %llu: libxc record 0x%08x %s, "
-                      "length %u", (unsigned long long)off, type,
-                      lx_type_name(type), len);
+                      "length %u%s", (unsigned long long)off, type,
+                      lx_type_name(type), len, ck);
 }
 
 static int records(struct lx_verify *v)

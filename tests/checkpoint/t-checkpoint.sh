@@ -90,6 +90,12 @@ t_dump_shows_checkpoint_numbers() {
         out_has "record 0x00000004 CHECKPOINT_END, length 0, checkpoint $k\$"
         out_has "record 0x80000009 \\(optional\\), length 12, checkpoint $k\$"
     done
+    # Declared, every record inside the libxc stream is numbered too.
+    expect 0 "$XLSR" dump -v --checkpointed remus -c "$C" "$T/s"
+    grep ' libxc record ' "$T/out" >"$T/lx"
+    hasnt "$T/lx" 'length [0-9]+$'
+    has "$T/lx" 'PAGE_DATA, length [0-9]+, checkpoint 1$'
+    has "$T/lx" 'CHECKPOINT, length 0, checkpoint 5$'
 }
 
 t_handler_error_while_unbuffering_is_fatal() {
