@@ -125,22 +125,39 @@ static int need_substream(xlsr_handle *h, const char *what)
     return XLSR_ERR_HANDLER;
 }
 
+/* read and skip are called for every libxc record (a million times for
+ * a million records): when the read-ahead already holds the bytes, serve
+ * them at once; everything else (refills, progress, checks) is the slow
+ * path. */
 static int h_read(xlsr_handle *h, void *buf, size_t len)
 {
+    struct xlsr_reader *r = &h->s->rd;
+    if (r->buf && h->s->in_substream && r->len - r->pos >= len) {
+        memcpy(buf, r->buf + r->pos, len);
+        r->pos += len;
+        r->offset += len;
+        return XLSR_OK;
+    }
     int rc = need_substream(h, "read");
     if (rc)
         return rc;
     xlsr__progress(h->s);
-    return xlsr__read(&h->s->rd, buf, len);
+    return xlsr__read(r, buf, len);
 }
 
 static int h_skip(xlsr_handle *h, uint64_t len)
 {
+    struct xlsr_reader *r = &h->s->rd;
+    if (r->buf && h->s->in_substream && r->len - r->pos >= len) {
+        r->pos += (size_t)len;
+        r->offset += len;
+        return XLSR_OK;
+    }
     int rc = need_substream(h, "skip");
     if (rc)
         return rc;
     xlsr__progress(h->s);
-    return xlsr__skip(&h->s->rd, len);
+    return xlsr__skip(r, len);
 }
 
 static uint64_t h_offset(xlsr_handle *h)

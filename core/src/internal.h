@@ -32,6 +32,7 @@ int xlsr__parse_bool(const char *text, bool *out);
 /* --- reader (reader.c) --------------------------------------------- */
 
 #define XLSR_READ_BUF (128 * 1024)
+#define XLSR_PIPE_SIZE (1024 * 1024)
 
 struct xlsr_reader {
     int fd;

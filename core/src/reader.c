@@ -9,8 +9,10 @@
  * Short reads and EINTR are normal on pipes and sockets and are retried.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "internal.h"
@@ -24,6 +26,11 @@ int xlsr__reader_init(struct xlsr_reader *r, int fd, bool exact)
     off_t pos = lseek(fd, 0, SEEK_CUR);
     r->base = pos > 0 ? (uint64_t)pos : 0;
     if (!exact) {
+        /* A larger pipe means fewer wake-ups between writer and us: a
+         * best effort (the limit is /proc/sys/fs/pipe-max-size). */
+        struct stat st;
+        if (fstat(fd, &st) == 0 && S_ISFIFO(st.st_mode))
+            (void)fcntl(fd, F_SETPIPE_SZ, XLSR_PIPE_SIZE);
         /* Page-aligned: the kernel copies into an unaligned buffer several
          * times slower (measured: 0.62 s vs 0.11 s per GiB). */
         r->buf = aligned_alloc(4096, XLSR_READ_BUF);
