@@ -87,28 +87,23 @@ int xlsr__checkpoint(struct xlsr_session *s)
     for (;;) {
         struct xlsr_record rec;
         rc = xlsr__frame_record(s, &rec, &clean_eof);
-        if (rc == XLSR_ERR_EOF && clean_eof) {
-            xlsr__err_at(s->err, rec.offset);
-            xlsr__fail(s->err, XLSR_ERR_EOF, "stream ended before "
+        if (rc == XLSR_ERR_EOF && clean_eof)
+            xlsr__serr(s, XLSR_ERR_EOF, rec.offset, "stream ended before "
                        "CHECKPOINT_END");
-        }
         if (rc)
             return broke(s, start, q, n);
         if (rec.type == XLSR_REC_CHECKPOINT_END) {
             if (rec.length) {
-                xlsr__err_at(s->err, rec.offset);
-                xlsr__err_type(s->err, rec.type);
-                xlsr__fail(s->err, XLSR_ERR_STREAM, "CHECKPOINT_END with a "
-                           "%u-byte body (must be empty)", rec.length);
+                xlsr__rec_err(s, XLSR_ERR_STREAM, &rec, "CHECKPOINT_END "
+                              "with a %u-byte body (must be empty)",
+                              rec.length);
                 return broke(s, start, q, n);
             }
             break;
         }
         if (rec.type == XLSR_REC_END || rec.type == XLSR_REC_LIBXC_CONTEXT) {
-            xlsr__err_at(s->err, rec.offset);
-            xlsr__err_type(s->err, rec.type);
-            xlsr__fail(s->err, XLSR_ERR_STREAM, "record not allowed inside "
-                       "a checkpoint");
+            xlsr__rec_err(s, XLSR_ERR_STREAM, &rec, "record not allowed "
+                          "inside a checkpoint");
             return broke(s, start, q, n);
         }
         /* What is held: the body, its framing and the queue entry, so
@@ -117,12 +112,10 @@ int xlsr__checkpoint(struct xlsr_session *s)
         if (bytes > s->cfg->checkpoint_bytes) {
             drop(q, n);
             s->fatal = true;
-            xlsr__err_at(s->err, rec.offset);
-            xlsr__err_type(s->err, rec.type);
-            return xlsr__fail(s->err, XLSR_ERR_LIMIT, "checkpoint %u holds "
-                              "more than checkpoint_buffer_bytes (%llu)",
-                              s->checkpoint, (unsigned long long)
-                              s->cfg->checkpoint_bytes);
+            return xlsr__rec_err(s, XLSR_ERR_LIMIT, &rec, "checkpoint %u "
+                                 "holds more than checkpoint_buffer_bytes "
+                                 "(%llu)", s->checkpoint, (unsigned long long)
+                                 s->cfg->checkpoint_bytes);
         }
         if (n == cap) {
             size_t ncap = cap ? cap * 2 : 8;
@@ -170,18 +163,14 @@ int xlsr__between_checkpoints(struct xlsr_session *s, uint32_t expect)
     int rc = xlsr__frame_record(s, &rec, &clean_eof);
 
     if (rc == XLSR_OK && rec.type != expect) {
-        xlsr__err_at(s->err, rec.offset);
-        xlsr__err_type(s->err, rec.type);
-        rc = xlsr__fail(s->err, XLSR_ERR_STREAM, "expected a %s record "
-                        "between checkpoints",
+        rc = xlsr__rec_err(s, XLSR_ERR_STREAM, &rec, "expected a %s record "
+                           "between checkpoints",
                         xlsr_rec_type_name(expect) ? xlsr_rec_type_name(expect)
                                                    : "libxl");
     }
     if (rc) {
-        if (rc == XLSR_ERR_EOF && clean_eof) {
-            xlsr__err_at(s->err, start);
-            xlsr__fail(s->err, rc, "stream ended between checkpoints");
-        }
+        if (rc == XLSR_ERR_EOF && clean_eof)
+            xlsr__serr(s, rc, start, "stream ended between checkpoints");
         s->checkpoint++;    /* the one that never arrived */
         return broke(s, start, NULL, 0);
     }

@@ -49,10 +49,9 @@ static int perr(struct parse *p, const char *fmt, ...)
         return 0;
     va_list ap;
     p->failed = true;
-    p->err->rc = XLSR_ERR_CONFIG;
     xlsr__err_where(p->err, "%s:%u", p->path, p->line);
     va_start(ap, fmt);
-    vsnprintf(p->err->reason, sizeof(p->err->reason), fmt, ap);
+    xlsr__vfail(p->err, XLSR_ERR_CONFIG, fmt, ap);
     va_end(ap);
     return 0;
 }
@@ -155,47 +154,59 @@ static char *read_line(char *str, int num, void *stream)
     return str;
 }
 
+static int set_plugin_dir(struct parse *p, const char *value)
+{
+    free(p->cfg->plugin_dir);
+    p->cfg->plugin_dir = strdup(value);
+    return p->cfg->plugin_dir ? 1 : perr(p, "out of memory");
+}
+
+static int set_max_record(struct parse *p, const char *value)
+{
+    uint64_t *v = &p->cfg->max_record_bytes;
+    if (xlsr__parse_u64(value, v) || *v == 0 || *v > (1ull << 32))
+        return perr(p, "max_record_bytes: '%s' is not a size between 1 "
+                    "and 4G", value);
+    return 1;
+}
+
+static int set_checkpoint_bytes(struct parse *p, const char *value)
+{
+    uint64_t *v = &p->cfg->checkpoint_bytes;
+    if (xlsr__parse_u64(value, v) || *v == 0)
+        return perr(p, "checkpoint_buffer_bytes: '%s' is not a size", value);
+    return 1;
+}
+
+static int set_unknown_records(struct parse *p, const char *value)
+{
+    if (strcmp(value, "fail") && strcmp(value, "skip"))
+        return perr(p, "unknown_records: '%s' (expected fail or skip)",
+                    value);
+    p->cfg->unknown_fail = !strcmp(value, "fail");
+    return 1;
+}
+
+/* The [core] keys; bit i of parse.core_seen marks core_keys[i] as set. */
+static const struct {
+    const char *key;
+    int (*set)(struct parse *p, const char *value);
+} core_keys[] = {
+    { "plugin_dir", set_plugin_dir },
+    { "max_record_bytes", set_max_record },
+    { "unknown_records", set_unknown_records },
+    { "checkpoint_buffer_bytes", set_checkpoint_bytes },
+};
+
 static int core_key(struct parse *p, const char *key, const char *value)
 {
-    static const char *const known[] = { "plugin_dir", "max_record_bytes",
-                                         "checkpoint_buffer_bytes",
-                                         "unknown_records" };
-    struct xlsr_config *c = p->cfg;
-    for (unsigned i = 0; i < 4; i++) {
-        if (strcmp(key, known[i]))
+    for (unsigned i = 0; i < sizeof(core_keys) / sizeof(*core_keys); i++) {
+        if (strcmp(key, core_keys[i].key))
             continue;
         if (p->core_seen & (1u << i))
             return perr(p, "[core]: duplicate key '%s'", key);
         p->core_seen |= 1u << i;
-    }
-    if (!strcmp(key, "plugin_dir")) {
-        free(c->plugin_dir);
-        c->plugin_dir = strdup(value);
-        return c->plugin_dir ? 1 : perr(p, "out of memory");
-    }
-    if (!strcmp(key, "max_record_bytes")) {
-        if (xlsr__parse_u64(value, &c->max_record_bytes) ||
-            c->max_record_bytes == 0 || c->max_record_bytes > (1ull << 32))
-            return perr(p, "max_record_bytes: '%s' is not a size between 1 "
-                        "and 4G", value);
-        return 1;
-    }
-    if (!strcmp(key, "checkpoint_buffer_bytes")) {
-        if (xlsr__parse_u64(value, &c->checkpoint_bytes) ||
-            c->checkpoint_bytes == 0)
-            return perr(p, "checkpoint_buffer_bytes: '%s' is not a size",
-                        value);
-        return 1;
-    }
-    if (!strcmp(key, "unknown_records")) {
-        if (!strcmp(value, "fail"))
-            c->unknown_fail = true;
-        else if (!strcmp(value, "skip"))
-            c->unknown_fail = false;
-        else
-            return perr(p, "unknown_records: '%s' (expected fail or skip)",
-                        value);
-        return 1;
+        return core_keys[i].set(p, value);
     }
     return perr(p, "[core]: unknown key '%s' (known: plugin_dir, "
                 "max_record_bytes, unknown_records, checkpoint_buffer_bytes)",

@@ -115,14 +115,20 @@ XLSR_API void xlsr_error_format(const struct xlsr_error *err, char *buf,
 #undef PUT
 }
 
+int xlsr__vfail(struct xlsr_error *err, int rc, const char *fmt, va_list ap)
+{
+    if (err) {
+        err->rc = rc;
+        vsnprintf(err->reason, sizeof(err->reason), fmt, ap);
+    }
+    return rc;
+}
+
 int xlsr__fail(struct xlsr_error *err, int rc, const char *fmt, ...)
 {
-    if (!err)
-        return rc;
     va_list ap;
-    err->rc = rc;
     va_start(ap, fmt);
-    vsnprintf(err->reason, sizeof(err->reason), fmt, ap);
+    xlsr__vfail(err, rc, fmt, ap);
     va_end(ap);
     return rc;
 }

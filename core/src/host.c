@@ -33,12 +33,10 @@ static void h_fail(xlsr_handle *h, const char *fmt, ...)
 
 static void h_print(xlsr_handle *h, const char *fmt, ...)
 {
-    char buf[2048];
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(buf, sizeof(buf), fmt, ap);
+    xlsr__vprintf(h->s, fmt, ap);     /* formatted once, straight out */
     va_end(ap);
-    xlsr__printf(h->s, "%s", buf);
 }
 
 /* The configured value (for a candidate, "candidate.KEY" first), else
@@ -132,12 +130,8 @@ static int need_substream(xlsr_handle *h, const char *what)
 static int h_read(xlsr_handle *h, void *buf, size_t len)
 {
     struct xlsr_reader *r = &h->s->rd;
-    if (r->buf && h->s->in_substream && r->len - r->pos >= len) {
-        memcpy(buf, r->buf + r->pos, len);
-        r->pos += len;
-        r->offset += len;
+    if (h->s->in_substream && xlsr__read_ahead(r, buf, len))
         return XLSR_OK;
-    }
     int rc = need_substream(h, "read");
     if (rc)
         return rc;
@@ -148,11 +142,8 @@ static int h_read(xlsr_handle *h, void *buf, size_t len)
 static int h_skip(xlsr_handle *h, uint64_t len)
 {
     struct xlsr_reader *r = &h->s->rd;
-    if (r->buf && h->s->in_substream && r->len - r->pos >= len) {
-        r->pos += (size_t)len;
-        r->offset += len;
+    if (h->s->in_substream && xlsr__skip_ahead(r, len))
         return XLSR_OK;
-    }
     int rc = need_substream(h, "skip");
     if (rc)
         return rc;

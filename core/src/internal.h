@@ -8,7 +8,9 @@
 #ifndef XLSR_INTERNAL_H
 #define XLSR_INTERNAL_H
 
+#include <stdarg.h>
 #include <stdio.h>
+#include <string.h>
 #include <xlsr/xlsr.h>
 
 #define XLSR_API __attribute__((visibility("default")))
@@ -18,6 +20,8 @@
 /* Sets rc and reason; returns rc so callers can `return xlsr__fail(...)`. */
 int xlsr__fail(struct xlsr_error *err, int rc, const char *fmt, ...)
     XLSR_PRINTF(3, 4);
+int xlsr__vfail(struct xlsr_error *err, int rc, const char *fmt, va_list ap)
+    XLSR_PRINTF(3, 0);
 void xlsr__err_at(struct xlsr_error *err, uint64_t offset);
 void xlsr__err_type(struct xlsr_error *err, uint32_t type);
 void xlsr__err_where(struct xlsr_error *err, const char *fmt, ...)
@@ -47,6 +51,29 @@ struct xlsr_reader {
 };
 
 int xlsr__reader_init(struct xlsr_reader *r, int fd, bool exact);
+
+/* Fast paths for the per-record reads of a sub-stream: served from the
+ * read-ahead when it holds all len bytes (true), else left to
+ * xlsr__read / xlsr__skip (false). */
+static inline bool xlsr__read_ahead(struct xlsr_reader *r, void *dst,
+                                    size_t len)
+{
+    if (!r->buf || r->len - r->pos < len)
+        return false;
+    memcpy(dst, r->buf + r->pos, len);
+    r->pos += len;
+    r->offset += len;
+    return true;
+}
+
+static inline bool xlsr__skip_ahead(struct xlsr_reader *r, uint64_t len)
+{
+    if (!r->buf || r->len - r->pos < len)
+        return false;
+    r->pos += (size_t)len;
+    r->offset += len;
+    return true;
+}
 void xlsr__reader_free(struct xlsr_reader *r);
 /* Exactly len bytes, or XLSR_ERR_EOF (r->got says how many came) or
  * XLSR_ERR_IO (errno kept). */
@@ -206,12 +233,21 @@ void xlsr__logf(struct xlsr_session *s, enum xlsr_log_level level,
                 const char *fmt, ...) XLSR_PRINTF(3, 4);
 void xlsr__printf(struct xlsr_session *s, const char *fmt, ...)
     XLSR_PRINTF(2, 3);
+void xlsr__vprintf(struct xlsr_session *s, const char *fmt, va_list ap)
+    XLSR_PRINTF(2, 0);
 
 /* Frames one libxl record (header, body, padding) into rec, whose body
  * points into the session's buffer.  XLSR_ERR_EOF with *clean_eof set
  * when the stream ended exactly at a record boundary. */
 int xlsr__frame_record(struct xlsr_session *s, struct xlsr_record *rec,
                        bool *clean_eof);
+/* The session's error at a stream offset; returns rc. */
+int xlsr__serr(struct xlsr_session *s, int rc, uint64_t off, const char *fmt,
+               ...) XLSR_PRINTF(4, 5);
+/* The same, about a record: its offset and type. */
+int xlsr__rec_err(struct xlsr_session *s, int rc,
+                  const struct xlsr_record *rec, const char *fmt, ...)
+    XLSR_PRINTF(4, 5);
 /* Routes one framed record to its binding (record() then substream()). */
 int xlsr__dispatch(struct xlsr_session *s, const struct xlsr_record *rec);
 /* Reads one checkpoint's libxl part, buffered, and applies it. */

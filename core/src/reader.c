@@ -71,6 +71,14 @@ static int fill(struct xlsr_reader *r)
     return n ? XLSR_OK : XLSR_ERR_EOF;
 }
 
+/* A read that stopped short: what came still counts for the offset. */
+static int stopped(struct xlsr_reader *r, uint64_t done, int rc)
+{
+    r->got = done;
+    r->offset += done;
+    return rc;
+}
+
 int xlsr__read(struct xlsr_reader *r, void *dst, size_t len)
 {
     uint8_t *p = dst;
@@ -90,17 +98,12 @@ int xlsr__read(struct xlsr_reader *r, void *dst, size_t len)
             int rc = fill(r);
             if (rc == XLSR_OK)
                 continue;
-            r->got = done;
-            r->offset += done;
-            return rc;
+            return stopped(r, done, rc);
         }
         /* Exact mode, or a read larger than the buffer: straight in. */
         ssize_t n = read_some(r->fd, p + done, want);
-        if (n <= 0) {
-            r->got = done;
-            r->offset += done;
-            return n < 0 ? XLSR_ERR_IO : XLSR_ERR_EOF;
-        }
+        if (n <= 0)
+            return stopped(r, done, n < 0 ? XLSR_ERR_IO : XLSR_ERR_EOF);
         done += (size_t)n;
     }
     r->offset += len;
@@ -118,11 +121,8 @@ int xlsr__skip(struct xlsr_reader *r, uint64_t len)
         if (r->buf) {
             if (r->pos == r->len) {
                 int rc = fill(r);
-                if (rc) {
-                    r->got = done;
-                    r->offset += done;
-                    return rc;
-                }
+                if (rc)
+                    return stopped(r, done, rc);
             }
             size_t n = r->len - r->pos;
             if (n > want)
@@ -133,11 +133,8 @@ int xlsr__skip(struct xlsr_reader *r, uint64_t len)
         }
         ssize_t n = read_some(r->fd, scratch,
                               want < sizeof(scratch) ? want : sizeof(scratch));
-        if (n <= 0) {
-            r->got = done;
-            r->offset += done;
-            return n < 0 ? XLSR_ERR_IO : XLSR_ERR_EOF;
-        }
+        if (n <= 0)
+            return stopped(r, done, n < 0 ? XLSR_ERR_IO : XLSR_ERR_EOF);
         done += (uint64_t)n;
     }
     r->offset += len;

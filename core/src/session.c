@@ -47,9 +47,8 @@ static int bad_key(const struct xlsr_session *s, struct xlsr_error *err,
 {
     va_list ap;
     xlsr__err_where(err, "%s:%u", s->cfg->path, line);
-    err->rc = XLSR_ERR_CONFIG;
     va_start(ap, fmt);
-    vsnprintf(err->reason, sizeof(err->reason), fmt, ap);
+    xlsr__vfail(err, XLSR_ERR_CONFIG, fmt, ap);
     va_end(ap);
     return XLSR_ERR_CONFIG;
 }
@@ -359,6 +358,8 @@ static void emit(struct xlsr_session *s, enum xlsr_log_level level,
                  bool print, const char *fmt, va_list ap)
 {
     char buf[2048];
+    if (print ? !s->opts.print : !s->opts.log)
+        return;     /* nobody listens: don't format */
     vsnprintf(buf, sizeof(buf), fmt, ap);
     if (print && s->opts.print)
         s->opts.print(s->opts.opaque, buf);
@@ -375,10 +376,15 @@ void xlsr__logf(struct xlsr_session *s, enum xlsr_log_level level,
     va_end(ap);
 }
 
+void xlsr__vprintf(struct xlsr_session *s, const char *fmt, va_list ap)
+{
+    emit(s, XLSR_LOG_INFO, true, fmt, ap);
+}
+
 void xlsr__printf(struct xlsr_session *s, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
-    emit(s, XLSR_LOG_INFO, true, fmt, ap);
+    xlsr__vprintf(s, fmt, ap);
     va_end(ap);
 }

@@ -58,32 +58,42 @@ static uint32_t host32(const uint8_t *p)
     return v;
 }
 
-/* Error at a given offset: fills the session's error, returns rc. */
-static int serr(struct xlsr_session *s, int rc, uint64_t off,
-                const char *fmt, ...) XLSR_PRINTF(4, 5);
-static int serr(struct xlsr_session *s, int rc, uint64_t off,
-                const char *fmt, ...)
+int xlsr__serr(struct xlsr_session *s, int rc, uint64_t off,
+               const char *fmt, ...)
 {
     va_list ap;
-    s->err->rc = rc;
     xlsr__err_at(s->err, off);
     va_start(ap, fmt);
-    vsnprintf(s->err->reason, sizeof(s->err->reason), fmt, ap);
+    xlsr__vfail(s->err, rc, fmt, ap);
     va_end(ap);
     return rc;
 }
+
+int xlsr__rec_err(struct xlsr_session *s, int rc,
+                  const struct xlsr_record *rec, const char *fmt, ...)
+{
+    va_list ap;
+    xlsr__err_at(s->err, rec->offset);
+    xlsr__err_type(s->err, rec->type);
+    va_start(ap, fmt);
+    xlsr__vfail(s->err, rc, fmt, ap);
+    va_end(ap);
+    return rc;
+}
+
 
 /* A read that failed: names what was being read and how much came. */
 static int short_read(struct xlsr_session *s, int rc, uint64_t off,
                       const char *what, uint64_t want)
 {
     if (rc == XLSR_ERR_EOF)
-        return serr(s, rc, off, "truncated %s: stream ended after %llu of "
-                    "%llu bytes", what, (unsigned long long)s->rd.got,
-                    (unsigned long long)want);
+        return xlsr__serr(s, rc, off, "truncated %s: stream ended after "
+                          "%llu of %llu bytes", what,
+                          (unsigned long long)s->rd.got,
+                          (unsigned long long)want);
     if (rc == XLSR_ERR_IO)
-        return serr(s, rc, off, "read error in %s: %m", what);
-    return serr(s, rc, off, "out of memory reading %s", what);
+        return xlsr__serr(s, rc, off, "read error in %s: %m", what);
+    return xlsr__serr(s, rc, off, "out of memory reading %s", what);
 }
 
 static int read_body(struct xlsr_session *s, uint32_t len, uint64_t off,
@@ -101,51 +111,52 @@ static int read_xl_header(struct xlsr_session *s, const uint8_t *first8)
         return short_read(s, rc, 0, "xl save header", sizeof(h));
     }
     if (memcmp(h, XL_MAGIC, XL_MAGIC_LEN))
-        return serr(s, XLSR_ERR_STREAM, 0, "bad xl save header magic");
+        return xlsr__serr(s, XLSR_ERR_STREAM, 0, "bad xl save header magic");
     uint32_t order = host32(h + 32);
     if (order != XL_BYTEORDER)
-        return serr(s, XLSR_ERR_STREAM, 32, "xl header byte-order marker "
-                    "0x%08x: saved on a host of the other byte order "
-                    "(unsupported)", order);
+        return xlsr__serr(s, XLSR_ERR_STREAM, 32, "xl header byte-order marker "
+                          "0x%08x: saved on a host of the other byte order "
+                          "(unsupported)", order);
     uint32_t mand = host32(h + 36), opt = host32(h + 40);
     uint32_t optlen = host32(h + 44);
     s->res->xl_header = true;
     s->res->xl_mandatory_flags = mand;
     s->res->xl_optional_flags = opt;
     if (mand & ~XL_MAND_KNOWN)
-        return serr(s, XLSR_ERR_STREAM, 36, "xl header has unknown "
-                    "mandatory flags 0x%x: refusing the file",
-                    mand & ~XL_MAND_KNOWN);
+        return xlsr__serr(s, XLSR_ERR_STREAM, 36, "xl header has unknown "
+                          "mandatory flags 0x%x: refusing the file",
+                          mand & ~XL_MAND_KNOWN);
     if (opt & ~XL_OPT_KNOWN)
-        return serr(s, XLSR_ERR_STREAM, 40, "xl header has unknown "
-                    "optional flags 0x%x: refusing the file",
-                    opt & ~XL_OPT_KNOWN);
+        return xlsr__serr(s, XLSR_ERR_STREAM, 40, "xl header has unknown "
+                          "optional flags 0x%x: refusing the file",
+                          opt & ~XL_OPT_KNOWN);
     if (!(mand & XL_MAND_LIBXL_V2))
-        return serr(s, XLSR_ERR_STREAM, 36, "xl header says the payload is "
-                    "a legacy (pre-v2) libxc stream: unsupported (convert it "
-                    "with Xen's convert-legacy-stream)");
+        return xlsr__serr(s, XLSR_ERR_STREAM, 36, "xl header says the "
+                          "payload is a legacy (pre-v2) libxc stream: "
+                          "unsupported (convert it with Xen's "
+                          "convert-legacy-stream)");
     if (optlen > s->cfg->max_record_bytes)
-        return serr(s, XLSR_ERR_LIMIT, 44, "xl header optional data of %u "
-                    "bytes exceeds max_record_bytes (%llu)", optlen,
-                    (unsigned long long)s->cfg->max_record_bytes);
+        return xlsr__serr(s, XLSR_ERR_LIMIT, 44, "xl header optional data "
+                          "of %u bytes exceeds max_record_bytes (%llu)", optlen,
+                          (unsigned long long)s->cfg->max_record_bytes);
     /* Optional data: chunks of u32 length + bytes; the first is the
      * domain configuration. */
     uint32_t cfglen = 0;
     uint64_t left = optlen;
     if (optlen) {
         if (optlen < 4)
-            return serr(s, XLSR_ERR_STREAM, 44, "xl header optional data "
-                        "of %u bytes is too short for its length field",
-                        optlen);
+            return xlsr__serr(s, XLSR_ERR_STREAM, 44, "xl header optional data "
+                              "of %u bytes is too short for its length field",
+                              optlen);
         rc = xlsr__read(&s->rd, lenb, 4);
         if (rc)
             return short_read(s, rc, 48, "xl header optional data", optlen);
         cfglen = host32(lenb);
         left -= 4;
         if (cfglen > left)
-            return serr(s, XLSR_ERR_STREAM, 48, "xl config length %u "
-                        "exceeds the optional data (%llu bytes left)",
-                        cfglen, (unsigned long long)left);
+            return xlsr__serr(s, XLSR_ERR_STREAM, 48, "xl config length %u "
+                              "exceeds the optional data (%llu bytes left)",
+                              cfglen, (unsigned long long)left);
         /* Read like a record body (growing as it arrives), kept only
          * once it is all there. */
         rc = read_body(s, cfglen, 52, "xl config");
@@ -153,15 +164,15 @@ static int read_xl_header(struct xlsr_session *s, const uint8_t *first8)
             return rc;
         s->xl_config = malloc((size_t)cfglen + 1);
         if (!s->xl_config)
-            return serr(s, XLSR_ERR_NOMEM, 52, "out of memory");
+            return xlsr__serr(s, XLSR_ERR_NOMEM, 52, "out of memory");
         if (cfglen)
             memcpy(s->xl_config, s->body, cfglen);
         s->xl_config[cfglen] = '\0';
         left -= cfglen;
         if ((mand & XL_MAND_JSON) && cfglen &&
             memchr(s->xl_config, '\0', cfglen) != s->xl_config + cfglen - 1)
-            return serr(s, XLSR_ERR_STREAM, 52, "xl JSON config is not one "
-                        "NUL-terminated string");
+            return xlsr__serr(s, XLSR_ERR_STREAM, 52, "xl JSON config is "
+                              "not one NUL-terminated string");
         rc = xlsr__skip(&s->rd, left);
         if (rc)
             return short_read(s, rc, 52 + cfglen, "xl header optional data",
@@ -188,20 +199,21 @@ static int read_libxl_header(struct xlsr_session *s, uint8_t *h,
     uint64_t ident = (uint64_t)be32(h) << 32 | be32(h + 4);
     uint32_t version = be32(h + 8), options = be32(h + 12);
     if (ident != LIBXL_IDENT)
-        return serr(s, XLSR_ERR_STREAM, off, "not a libxl migration "
-                    "stream: ident 0x%016llx, expected 0x%016llx "
-                    "(\"LibxlFmt\")", (unsigned long long)ident,
-                    LIBXL_IDENT);
+        return xlsr__serr(s, XLSR_ERR_STREAM, off, "not a libxl migration "
+                          "stream: ident 0x%016llx, expected 0x%016llx "
+                          "(\"LibxlFmt\")", (unsigned long long)ident,
+                          LIBXL_IDENT);
     if (version != LIBXL_VERSION)
-        return serr(s, XLSR_ERR_STREAM, off + 8, "libxl stream version %u "
-                    "is not supported (only version 2)", version);
+        return xlsr__serr(s, XLSR_ERR_STREAM, off + 8, "libxl stream "
+                          "version %u is not supported (only version 2)",
+                          version);
     s->res->libxl_options = options;
     if (options & ~(LIBXL_OPT_BIG_ENDIAN | LIBXL_OPT_LEGACY))
-        return serr(s, XLSR_ERR_STREAM, off + 12, "reserved libxl option "
-                    "bits set: 0x%x", options);
+        return xlsr__serr(s, XLSR_ERR_STREAM, off + 12, "reserved libxl option "
+                          "bits set: 0x%x", options);
     if (options & LIBXL_OPT_BIG_ENDIAN)
-        return serr(s, XLSR_ERR_STREAM, off + 12, "big-endian libxl "
-                    "streams are not supported (options 0x%x)", options);
+        return xlsr__serr(s, XLSR_ERR_STREAM, off + 12, "big-endian libxl "
+                          "streams are not supported (options 0x%x)", options);
     if (s->ctx->mode == XLSR_MODE_DUMP)
         xlsr__printf(s, "offset %llu: libxl header, version %u, options "
                      "0x%x%s", (unsigned long long)off, version, options,
@@ -216,15 +228,15 @@ static int read_headers(struct xlsr_session *s)
     int rc = xlsr__read(&s->rd, first, 8);
     if (rc)
         return rc == XLSR_ERR_EOF && s->rd.got == 0
-                   ? serr(s, rc, 0, "empty stream")
-                   : short_read(s, rc, 0, "stream header", 16);
+                   ? xlsr__serr(s, rc, 0, "empty stream")
+                         : short_read(s, rc, 0, "stream header", 16);
     bool xl = !memcmp(first, XL_MAGIC, 8);
     if (!xl && s->opts.format == XLSR_FORMAT_XL)
-        return serr(s, XLSR_ERR_STREAM, 0, "no xl save header (format xl "
-                    "was requested)");
+        return xlsr__serr(s, XLSR_ERR_STREAM, 0, "no xl save header (format xl "
+                          "was requested)");
     if (xl && s->opts.format == XLSR_FORMAT_LIBXL)
-        return serr(s, XLSR_ERR_STREAM, 0, "stream starts with an xl save "
-                    "header (format libxl was requested)");
+        return xlsr__serr(s, XLSR_ERR_STREAM, 0, "stream starts with an xl "
+                          "save header (format libxl was requested)");
     if (!xl)
         return read_libxl_header(s, first, true);
     rc = read_xl_header(s, first);
@@ -244,8 +256,8 @@ static int read_body(struct xlsr_session *s, uint32_t len, uint64_t off,
                 cap = len;
             uint8_t *b = realloc(s->body, cap);
             if (!b)
-                return serr(s, XLSR_ERR_NOMEM, off, "out of memory for a "
-                            "%u-byte %s", len, what);
+                return xlsr__serr(s, XLSR_ERR_NOMEM, off, "out of memory for a "
+                                  "%u-byte %s", len, what);
             s->body = b;
             s->body_cap = cap;
         }
@@ -298,9 +310,9 @@ int xlsr__frame_record(struct xlsr_session *s, struct xlsr_record *rec,
     rec->checkpoint = s->in_checkpoint ? s->checkpoint : 0;
     xlsr__err_type(s->err, rec->type);
     if (rec->length > s->cfg->max_record_bytes)
-        return serr(s, XLSR_ERR_LIMIT, off, "body length %u exceeds "
-                    "max_record_bytes (%llu)", rec->length,
-                    (unsigned long long)s->cfg->max_record_bytes);
+        return xlsr__serr(s, XLSR_ERR_LIMIT, off, "body length %u exceeds "
+                          "max_record_bytes (%llu)", rec->length,
+                          (unsigned long long)s->cfg->max_record_bytes);
     if (s->ctx->mode == XLSR_MODE_DUMP)
         dump_record(s, rec);
     if (rec->length) {
@@ -316,9 +328,9 @@ int xlsr__frame_record(struct xlsr_session *s, struct xlsr_record *rec,
         return short_read(s, rc, off, "record padding", padlen);
     for (uint32_t i = 0; i < padlen; i++)
         if (pad[i])
-            return serr(s, XLSR_ERR_STREAM, off, "non-zero padding byte "
-                        "0x%02x at offset %llu", pad[i],
-                        (unsigned long long)(off + 8 + rec->length + i));
+            return xlsr__serr(s, XLSR_ERR_STREAM, off, "non-zero padding byte "
+                              "0x%02x at offset %llu", pad[i],
+                              (unsigned long long)(off + 8 + rec->length + i));
     s->err->have_type = false;
     s->res->records++;
     return XLSR_OK;
@@ -349,8 +361,7 @@ static int unhandled(struct xlsr_session *s, const struct xlsr_record *rec,
                      const char *why)
 {
     if (rec->type < XLSR_REC_OPTIONAL_MIN || s->cfg->unknown_fail) {
-        xlsr__err_type(s->err, rec->type);
-        return serr(s, XLSR_ERR_STREAM, rec->offset, "%s %s record type "
+        return xlsr__rec_err(s, XLSR_ERR_STREAM, rec, "%s %s record type "
                     "0x%x (%s)", why,
                     rec->type < XLSR_REC_OPTIONAL_MIN ? "mandatory"
                                                       : "optional",
@@ -370,8 +381,8 @@ int xlsr__dispatch(struct xlsr_session *s, const struct xlsr_record *rec)
 {
     xlsr__err_type(s->err, rec->type);
     if (rec->type == XLSR_REC_CHECKPOINT_END)
-        return serr(s, XLSR_ERR_STREAM, rec->offset, "CHECKPOINT_END "
-                    "outside a checkpoint");
+        return xlsr__rec_err(s, XLSR_ERR_STREAM, rec, "CHECKPOINT_END "
+                             "outside a checkpoint");
     struct xlsr_binding *b = xlsr__binding_for(s, rec->type);
     if (!b)
         return unhandled(s, rec, "no handler configured for");
@@ -443,8 +454,8 @@ XLSR_API int xlsr_session_run(struct xlsr_session *s, int fd,
             s->res->partial_offset = rec.offset;
             rc = XLSR_STOP;
         } else if (rc == XLSR_ERR_EOF && clean_eof) {
-            rc = serr(s, XLSR_ERR_EOF, rec.offset, "stream ended without "
-                      "an END record");
+            rc = xlsr__serr(s, XLSR_ERR_EOF, rec.offset, "stream ended without "
+                            "an END record");
         }
         if (rc == XLSR_OK)
             rc = xlsr__dispatch(s, &rec);
@@ -458,9 +469,9 @@ XLSR_API int xlsr_session_run(struct xlsr_session *s, int fd,
             if (rc)
                 rc = short_read(s, rc, s->rd.offset, "bytes after END", 0);
             else if (s->res->trailing_bytes && s->opts.strict)
-                rc = serr(s, XLSR_ERR_STREAM, s->res->bytes, "%llu bytes "
-                          "after the END record (--strict)",
-                          (unsigned long long)s->res->trailing_bytes);
+                rc = xlsr__serr(s, XLSR_ERR_STREAM, s->res->bytes, "%llu bytes "
+                                "after the END record (--strict)",
+                                (unsigned long long)s->res->trailing_bytes);
         }
     } else if (rc == XLSR_STOP) {
         rc = XLSR_OK;
