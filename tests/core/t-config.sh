@@ -15,43 +15,28 @@ unread() {
     cmp -s "$T/s" "$T/rest" || fail "xlsr consumed $(( $(stat -c %s "$T/s") - $(stat -c %s "$T/rest") )) stream bytes before failing"
 }
 
+# A configuration binding END to the named plugin.
+end_bound_to() {
+    printf '[record.end]\nplugin = %s\n' "$1" | mkconf c.ini
+}
+
 t_missing_plugin_file() {
-    c=$(mkconf c.ini <<EOT
-[record.end]
-plugin = no-such-plugin
-EOT
-)
-    unread "$c"
+    unread "$(end_bound_to no-such-plugin)"
     err_has "plugin 'no-such-plugin': .*cannot load plugin: no no-such-plugin.so in plugin_dir \($B/plugins:$B/test-plugins\)"
 }
 
 t_plugin_without_entry_symbol() {
-    c=$(mkconf c.ini <<EOT
-[record.end]
-plugin = noentry
-EOT
-)
-    unread "$c"
+    unread "$(end_bound_to noentry)"
     err_has 'noentry.so: .*no entry point \[xlsr_plugin_entry\] in shared library'
 }
 
 t_abi_major_mismatch() {
-    c=$(mkconf c.ini <<EOT
-[record.end]
-plugin = abi-major
-EOT
-)
-    unread "$c"
+    unread "$(end_bound_to abi-major)"
     err_has "abi-major.so: .*plugin ABI 99\\.$ABI_MINOR, xlsr speaks 1\\.$ABI_MINOR: the major version must match"
 }
 
 t_abi_newer_minor() {
-    c=$(mkconf c.ini <<EOT
-[record.end]
-plugin = abi-minor
-EOT
-)
-    unread "$c"
+    unread "$(end_bound_to abi-minor)"
     err_has "abi-minor.so: .*plugin ABI 1\\.99 is newer than this xlsr.s 1\\.$ABI_MINOR"
 }
 
