@@ -93,8 +93,15 @@ struct lx_verify {
     bool seen_pv_info;
     uint8_t pv_width;           /* X86_PV_INFO guest width, 4 or 8 */
     bool after_ckpt;            /* next record is the first after one */
-    bool failover;              /* the stream broke after a checkpoint */
+    bool failover;              /* libxenguest would fail over here */
+    char why[512];              /* the last vfail() reason */
+    char deferred[600];         /* first content error while buffering */
 };
+
+/* Internal result: libxenguest's "goto remus_failover" (xg_sr_restore.c
+ * restore()): it stops reading and resumes the last checkpoint, and its
+ * xc_domain_restore() returns success. */
+#define LX_FAILOVER 100
 
 /* Plugin state, one per stream. */
 struct lx_state {

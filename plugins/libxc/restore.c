@@ -51,8 +51,7 @@ struct lx_xc {
     void *dl[2];
     xc_interface *xch;
     int fd;
-    bool failover;              /* the core saw the stream end */
-    unsigned late_errors;       /* libxenguest errors after a checkpoint */
+    bool failover;              /* a checkpoint callback said FAILOVER */
     char first_error[640];      /* libxenguest's own reason, for the error */
 };
 
@@ -75,8 +74,6 @@ xtl_vmessage(xentoollog_logger *lg, xentoollog_level level, int errnoval,
     char msg[512];
 
     vsnprintf(msg, sizeof(msg), fmt, al);
-    if (level >= XTL_ERROR && x->s->st.checkpoints)
-        x->late_errors++;
     if (level >= XTL_ERROR && !x->first_error[0])
         snprintf(x->first_error, sizeof(x->first_error), "%s%s%s", msg,
                  errnoval >= 0 ? ": " : "",
@@ -262,26 +259,12 @@ int lx_restore_stream(struct lx_state *s)
     ctx->store_mfn = store_mfn;
     ctx->console_mfn = console_mfn;
     ctx->have_results = true;
-    /*
-     * Remus failover.  Either the libxl part of a checkpoint broke (our
-     * callback saw it: the core already knows), or libxenguest's own read
-     * failed after a checkpoint, which it answers by resuming the last
-     * checkpoint and returning success (xg_sr_restore.c, restore():
-     * remus_failover), having logged the read error.  In that case the
-     * stream is at its end: the core's checkpoint reader meets it there
-     * and declares the failover.
-     */
-    bool failover = x->failover;
-    if (!failover && ctx->checkpointed == XLSR_CKPT_REMUS &&
-        s->st.checkpoints && x->late_errors) {
-        failover = true;
-        if (s->host->checkpoint(s->h) != XLSR_ERR_EOF)
-            s->host->log(s->h, XLSR_LOG_WARN, "libxenguest failed over, "
-                         "but the stream did not end there");
-    }
-    x->failover = failover;
+    /* Success in a checkpointed stream is the domain at a consistent
+     * checkpoint, whether the stream ended or libxenguest stopped on its
+     * own: the core completes the stream here and reads nothing more
+     * (libxl_stream_read.c, libxl__xc_domain_restore_done()). */
     report(s, x);
-    return failover ? XLSR_ERR_EOF : XLSR_OK;
+    return XLSR_OK;
 }
 
 void lx_restore_fini(struct lx_state *s)

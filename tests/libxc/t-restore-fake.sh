@@ -96,7 +96,6 @@ t_fake_restore_remus_failover() {
     expect 0 xr --domid 5 --store-port 1 --console-port 2 \
         --checkpointed remus "$T/s"
     has "$T/fake.log" 'stream_type=1 .*checkpoints=3 .*rc=0$'
-    out_has 'failover to the last checkpoint'
     out_has '^restore: ok: failover after checkpoint 3'
 }
 
@@ -107,6 +106,7 @@ t_fake_restore_remus_end() {
     expect 0 xr --domid 5 --store-port 1 --console-port 2 \
         --checkpointed remus "$T/s"
     has "$T/fake.log" 'stream_type=1 .*checkpoints=2 .*rc=0$'
-    out_has '^restore: ok: 4 records, .*END reached, 2 checkpoints'
-    out_has '^restore: store_mfn 0x1005 console_mfn 0x2005$'
+    # libxenguest returned at its END: the stream is complete there, the
+    # libxl END after it is not read (libxl__xc_domain_restore_done).
+    out_has '^restore: ok: failover after checkpoint 2'
 }

@@ -196,6 +196,11 @@ struct xlsr_host {
      * to its handler.  expect_type is the only type accepted.  XLSR_ERR_EOF
      * when the stream ended first (fail over, as for checkpoint()). */
     int (*libxl_record)(xlsr_handle *h, uint32_t expect_type);
+    /* The libxc domain header's type (1 x86 PV, 2 x86 HVM), for the
+     * rules of libxl records that follow (EMULATOR_* only for HVM); the
+     * xl config's c_info.type wins when the stream has one.  Added after
+     * ABI 1.1: check with XLSR_HOST_HAS. */
+    void (*guest_type)(xlsr_handle *h, uint32_t libxc_domain_type);
 };
 
 /*
