@@ -37,6 +37,8 @@
 #define LX_REC_X86_MSR_POLICY           0x12u
 #define LX_NR_TYPES                     0x13u
 #define LX_REC_OPTIONAL                 0x80000000u
+/* The largest record libxenguest reads (xg_sr_common.h REC_LENGTH_MAX). */
+#define LX_REC_LENGTH_MAX               (128u << 20)
 
 /* Domain header guest types (spec 3.2). */
 #define LX_GUEST_PV     1u

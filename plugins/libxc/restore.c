@@ -216,8 +216,11 @@ static void report(struct lx_state *s, struct lx_xc *x)
     const char *guest = "unknown";
 
     if (x->api.domain_getinfo(x->xch, s->ctx->domid, 1, &info) == 1 &&
-        info.domid == s->ctx->domid)
+        info.domid == s->ctx->domid) {
         guest = info.hvm ? "x86 HVM" : "x86 PV";
+        if (XLSR_HOST_HAS(s->host, guest_type))
+            s->host->guest_type(s->h, info.hvm ? LX_GUEST_HVM : LX_GUEST_PV);
+    }
     s->host->print(s->h, "  libxc: restored %s guest into domain %u: store "
                    "mfn 0x%lx, console mfn 0x%lx%s", guest, s->ctx->domid,
                    s->ctx->store_mfn, s->ctx->console_mfn,

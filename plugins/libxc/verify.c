@@ -504,16 +504,20 @@ static int records(struct lx_verify *v)
         v->after_ckpt = false;
         if (v->verbose)
             dump_line(v, off, type, len);
-        if (len > v->max) {
-            char what[64];
+        if (len > v->max || len > LX_REC_LENGTH_MAX) {
+            char what[64], lim[96];
+            if (len > v->max)
+                snprintf(lim, sizeof(lim), "max_record_bytes %llu",
+                         (unsigned long long)v->max);
+            else
+                snprintf(lim, sizeof(lim), "libxenguest's REC_LENGTH_MAX "
+                         "%u", LX_REC_LENGTH_MAX);
             if (buffering(v))   /* read_record(): "exceeds max" */
                 return failover(v, "libxc offset %llu: %s length %u above "
-                                "max_record_bytes %llu", (unsigned long long)
-                                off, rec_what(type, what, 64), len,
-                                (unsigned long long)v->max);
+                                "%s", (unsigned long long)off,
+                                rec_what(type, what, 64), len, lim);
             return vfail(v, XLSR_ERR_LIMIT, off, rec_what(type, what, 64),
-                         "length %u above max_record_bytes %llu", len,
-                         (unsigned long long)v->max);
+                         "length %u above %s", len, lim);
         }
         if (type == LX_REC_PAGE_DATA) {
             rc = page_data(v, off, len);
