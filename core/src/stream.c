@@ -65,11 +65,22 @@ static uint32_t host32(const uint8_t *p)
     return v;
 }
 
+/* An error's offset, unless the run no longer knows its offsets (a pipe
+ * that libxenguest read: how far it read is not known). */
+static void err_offset(struct xlsr_session *s, uint64_t off)
+{
+    if (s->rd.offset_known)
+        xlsr__err_at(s->err, off);
+    else
+        xlsr__err_where(s->err, "offset unknown (libxenguest read the "
+                        "stream from a pipe)");
+}
+
 int xlsr__serr(struct xlsr_session *s, int rc, uint64_t off,
                const char *fmt, ...)
 {
     va_list ap;
-    xlsr__err_at(s->err, off);
+    err_offset(s, off);
     va_start(ap, fmt);
     xlsr__vfail(s->err, rc, fmt, ap);
     va_end(ap);
@@ -80,7 +91,7 @@ int xlsr__rec_err(struct xlsr_session *s, int rc,
                   const struct xlsr_record *rec, const char *fmt, ...)
 {
     va_list ap;
-    xlsr__err_at(s->err, rec->offset);
+    err_offset(s, rec->offset);
     xlsr__err_type(s->err, rec->type);
     va_start(ap, fmt);
     xlsr__vfail(s->err, rc, fmt, ap);
@@ -372,7 +383,7 @@ static int handler_err(struct xlsr_session *s, const struct xlsr_record *rec,
         rc = XLSR_ERR_HANDLER;
     }
     s->err->rc = rc;
-    xlsr__err_at(s->err, rec->offset);
+    err_offset(s, rec->offset);
     xlsr__err_type(s->err, rec->type);
     snprintf(s->err->handler, sizeof(s->err->handler), "%s",
              s->failed_slot ? s->failed_slot->plugin->desc->name : "?");
@@ -421,12 +432,8 @@ static int substream(struct xlsr_session *s, struct xlsr_binding *b,
         *s->err = s->ckpt_err;
         return s->err->rc ? s->err->rc : XLSR_ERR_STREAM;
     }
-    if (rc < 0) {
-        if (!s->rd.offset_known)
-            xlsr__err_where(s->err, "stream offsets unknown after "
-                            "libxenguest read a pipe");
+    if (rc < 0)
         return handler_err(s, rec, rc);
-    }
     return xlsr__libxc_done(s, rc);
 }
 

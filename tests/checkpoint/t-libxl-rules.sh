@@ -19,7 +19,7 @@ cookie = 9" "${1:-}"
 
 # agree STREAM ARGS...: the three runs; $T/v.* $T/d.* $T/r.* keep each
 # one's stdout, stderr and recorder log; the exit status ($RC afterwards)
-# and the logs must match, and so must the verdict: stdout's last line
+# and the logs must match, and so must the verdict: stdout's "ok:" line
 # without its verb on success; on failure, with AGREE_ERR=1 (the core
 # found it, not a libxc reader), stderr's last line.
 agree() {
@@ -35,7 +35,7 @@ agree() {
         cp "$T/out" "$T/$w.out"; cp "$T/err" "$T/$w.err"
         grep '^record' "$T/log" >"$T/$w.log" || true
         if [ "$RC" -eq 0 ]; then
-            tail -n 1 "$T/out" | sed 's/^[^:]*: //' >"$T/$w.verdict"
+            grep -E '^[a-z ()]+: ok: ' "$T/out" | sed 's/^[^:]*: //' >"$T/$w.verdict"
         elif [ -n "${AGREE_ERR:-}" ]; then
             tail -n 1 "$T/err" >"$T/$w.verdict"
         else
