@@ -17,6 +17,7 @@
  * invalid, handle_page_data()).  It writes what it was given to
  * $FAKE_XENGUEST_LOG.  /dev/xen/privcmd is made to look present.
  *
+ * $FAKE_XENGUEST_PIDLOG gets "pid=P ppid=Q" of the process that restores.
  * Faults for the helper tests: FAKE_XENGUEST_DIE_AT=K raises
  * $FAKE_XENGUEST_SIGNAL (default SIGSEGV) at the K-th checkpoint (0: on
  * entry); FAKE_XENGUEST_HANG_AT=K writes the pid to $FAKE_XENGUEST_PIDFILE
@@ -166,6 +167,12 @@ int xc_domain_restore(xc_interface *xch, int io_fd, uint32_t dom,
     int buffering = 0, rc = -1;
     (void)xch;
 
+    const char *pl = getenv("FAKE_XENGUEST_PIDLOG");
+    FILE *pf = pl ? fopen(pl, "a") : NULL;
+    if (pf) {
+        fprintf(pf, "pid=%d ppid=%d\n", (int)getpid(), (int)getppid());
+        fclose(pf);
+    }
     fault("FAKE_XENGUEST_DIE_AT", 0);
     fault("FAKE_XENGUEST_HANG_AT", 0);
     if (exact(io_fd, hdr, sizeof(hdr))) {
