@@ -132,7 +132,7 @@ int xlsr__plugin_load(const struct xlsr_config *cfg, const char *name,
                       struct xlsr_loaded *out, struct xlsr_error *err);
 void xlsr__plugin_unload(struct xlsr_loaded *p);
 
-/* --- sessions (session.c, host.c, stream.c, checkpoint.c) ---------- */
+/* --- sessions (session.c, host.c, stream.c, checkpoint.c, machine.c) */
 
 struct xlsr_session;
 

@@ -186,8 +186,10 @@ struct xlsr_host {
     void (*return_fd)(xlsr_handle *h, uint64_t consumed);
     /* Checkpointed streams: reads the libxl records of one checkpoint up
      * to CHECKPOINT_END and hands them to their handlers.  XLSR_OK when the
-     * checkpoint was complete and applied; XLSR_ERR_EOF when the stream
-     * ended before CHECKPOINT_END (fail over to the last checkpoint). */
+     * checkpoint was complete and applied (libxc's SUCCESS); XLSR_ERR_EOF
+     * when something went wrong while buffering it, nothing applied
+     * (FAILOVER); another error when applying it failed (ERROR).  After
+     * the reader returns, a checkpointed stream is complete. */
     int (*checkpoint)(xlsr_handle *h);
     /* The largest record body the configuration allows. */
     uint64_t (*max_record_bytes)(xlsr_handle *h);
