@@ -57,6 +57,14 @@ poke() {
         dd of="$1" bs=1 seek="$2" conv=notrunc status=none
 }
 
+# remus2: a 2-checkpoint Remus stream $T/full with an emulator record per
+# checkpoint; $AT is the offset of checkpoint 2's first libxc record.
+remus2() {
+    "$GEN" --libxc hvm --pages 4 --checkpoints 2 --remus \
+        --ckpt-rec 'emulator_context:emu:2:0:c{K}' --offsets "$T/o" -o "$T/full"
+    AT=$(awk '$3 == "PAGE_DATA" && $5 == "ckpt=2" { print $1 }' "$T/o")
+}
+
 # ckpts LOG: the checkpoint numbers of the records the recorder saw.
 ckpts() {
     sed 's/.* ckpt=\([0-9]*\) .*/\1/' "$1" | tr '\n' ' ' | sed 's/ $//'
@@ -82,10 +90,8 @@ t_case1_nothing_after_libxc_in_remus() {
 # not frame them, even when they look like libxl records.
 t_case2_failover_decided_by_libxenguest() {
     rules_setup
-    "$GEN" --libxc hvm --pages 4 --checkpoints 2 --remus \
-        --ckpt-rec 'emulator_context:emu:2:0:c{K}' --offsets "$T/o" -o "$T/full"
-    at=$(awk '$3 == "PAGE_DATA" && $5 == "ckpt=2" { print $1 }' "$T/o")
-    head -c "$at" "$T/full" >"$T/s"
+    remus2
+    head -c "$AT" "$T/full" >"$T/s"
     printf '\001\000\000\000\000\000\000\020' >>"$T/s"   # 256 MiB claim
     "$GEN" --rec 'emulator_context:emu:2:0:bad0' --rec checkpoint_end \
         --no-end -o "$T/piece"
@@ -103,10 +109,8 @@ t_case2_failover_decided_by_libxenguest() {
 # the restore fails, blamed on the libxc handler.
 t_case3_bad_record_while_libxc_buffers() {
     rules_setup
-    "$GEN" --libxc hvm --pages 4 --checkpoints 2 --remus \
-        --ckpt-rec 'emulator_context:emu:2:0:c{K}' --offsets "$T/o" -o "$T/full"
-    at=$(awk '$3 == "PAGE_DATA" && $5 == "ckpt=2" { print $1 }' "$T/o")
-    poke "$T/full" $((at + 16 + 7)) 50                     # pfn[0] type 5
+    remus2
+    poke "$T/full" $((AT + 16 + 7)) 50                     # pfn[0] type 5
     tsc=$(awk '$3 == "X86_TSC_INFO" && $5 == "ckpt=2" { print $1 }' "$T/o")
     head -c "$tsc" "$T/full" >"$T/cut"
     agree "$T/cut" --checkpointed remus
