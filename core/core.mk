@@ -6,7 +6,7 @@ CORE_SRCS   := $(sort $(wildcard core/src/*.c))
 CLI_SRCS    := $(sort $(wildcard core/cli/*.c))
 CORE_OBJS   := $(patsubst core/%.c,$(BUILD)/obj/core/%.o,$(CORE_SRCS))
 CLI_OBJS    := $(patsubst core/%.c,$(BUILD)/obj/core/%.o,$(CLI_SRCS))
-CORE_LIBS   := -linih -ldl
+CORE_LIBS   := -linih -lyajl -ldl
 CORE_OUTPUTS := $(BUILD)/lib/libxlsr.so.$(SOVERSION) $(BUILD)/lib/libxlsr.so \
                 $(BUILD)/lib/libxlsr.a $(BUILD)/bin/xlsr
 

@@ -108,7 +108,7 @@ static struct xlsr_restore_ctx *h_restore_ctx(xlsr_handle *h)
         return h->s->ctx;
     /* A shadow candidate sees the same target, always as a dry run, and
      * its results never reach the caller. */
-    if (!h->s->running) {
+    if (h->s->state == XLSR__S_IDLE) {
         slot->dry_ctx = *h->s->ctx;
         slot->dry_ctx.dry_run = true;
     }
@@ -117,7 +117,7 @@ static struct xlsr_restore_ctx *h_restore_ctx(xlsr_handle *h)
 
 static int need_substream(xlsr_handle *h, const char *what)
 {
-    if (h->s->in_substream)
+    if (xlsr__owns_substream(h->s))
         return XLSR_OK;
     h_fail(h, "%s called outside a sub-stream", what);
     return XLSR_ERR_HANDLER;
@@ -130,7 +130,7 @@ static int need_substream(xlsr_handle *h, const char *what)
 static int h_read(xlsr_handle *h, void *buf, size_t len)
 {
     struct xlsr_reader *r = &h->s->rd;
-    if (h->s->in_substream && xlsr__read_ahead(r, buf, len))
+    if (xlsr__owns_substream(h->s) && xlsr__read_ahead(r, buf, len))
         return XLSR_OK;
     int rc = need_substream(h, "read");
     if (rc)
@@ -142,7 +142,7 @@ static int h_read(xlsr_handle *h, void *buf, size_t len)
 static int h_skip(xlsr_handle *h, uint64_t len)
 {
     struct xlsr_reader *r = &h->s->rd;
-    if (h->s->in_substream && xlsr__skip_ahead(r, len))
+    if (xlsr__owns_substream(h->s) && xlsr__skip_ahead(r, len))
         return XLSR_OK;
     int rc = need_substream(h, "skip");
     if (rc)
@@ -201,6 +201,13 @@ static int h_libxl_record(xlsr_handle *h, uint32_t expect_type)
     return rc ? rc : xlsr__between_checkpoints(h->s, expect_type);
 }
 
+/* The libxc domain header's guest type, for libxl's record rules. */
+static void h_guest_type(xlsr_handle *h, uint32_t libxc_domain_type)
+{
+    if (!h->slot->dry)
+        xlsr__guest_from_libxc(h->s, libxc_domain_type);
+}
+
 static uint64_t h_max_record_bytes(xlsr_handle *h)
 {
     return h->s->cfg->max_record_bytes;
@@ -226,4 +233,5 @@ const struct xlsr_host xlsr__host = {
     .checkpoint = h_checkpoint,
     .max_record_bytes = h_max_record_bytes,
     .libxl_record = h_libxl_record,
+    .guest_type = h_guest_type,
 };

@@ -48,6 +48,7 @@ struct xlsr_reader {
     uint64_t base;          /* fd position at offset 0 (seekable fds) */
     uint8_t *buf;           /* read-ahead, non-exact mode only */
     size_t pos, len;
+    int saved_flags;        /* file status flags to put back, or -1 */
 };
 
 int xlsr__reader_init(struct xlsr_reader *r, int fd, bool exact);
@@ -75,6 +76,8 @@ static inline bool xlsr__skip_ahead(struct xlsr_reader *r, uint64_t len)
     return true;
 }
 void xlsr__reader_free(struct xlsr_reader *r);
+/* The end of a run: puts back the fd's O_NONBLOCK if init cleared it. */
+void xlsr__reader_done(struct xlsr_reader *r);
 /* Exactly len bytes, or XLSR_ERR_EOF (r->got says how many came) or
  * XLSR_ERR_IO (errno kept). */
 int xlsr__read(struct xlsr_reader *r, void *dst, size_t len);
@@ -129,7 +132,7 @@ int xlsr__plugin_load(const struct xlsr_config *cfg, const char *name,
                       struct xlsr_loaded *out, struct xlsr_error *err);
 void xlsr__plugin_unload(struct xlsr_loaded *p);
 
-/* --- sessions (session.c, host.c, stream.c, checkpoint.c) ---------- */
+/* --- sessions (session.c, host.c, stream.c, checkpoint.c, machine.c) */
 
 struct xlsr_session;
 
@@ -189,6 +192,48 @@ int xlsr__slot_substream(struct xlsr_session *s, struct xlsr_slot *slot,
 
 struct xlsr_pending;                /* a buffered checkpoint record */
 
+/*
+ * The states of one run (drawn, with every event and transition, atop
+ * machine.c).  One field, not a set of booleans: every combination that
+ * can be written down is one that can happen.
+ */
+enum xlsr__state {
+    XLSR__S_IDLE = 0,       /* opened, not run yet */
+    XLSR__S_HEADERS,        /* xl and libxl headers */
+    XLSR__S_NORMAL,         /* read one record, apply it, repeat */
+    XLSR__S_LIBXC,          /* the inline libxc stream's reader owns the fd */
+    XLSR__S_BUFFERING,      /* a checkpoint's libxl records, held */
+    XLSR__S_UNBUFFERING,    /* its CHECKPOINT_END came: applying them */
+    XLSR__S_CKPT_STATE,     /* COLO: the one CHECKPOINT_STATE between two */
+    XLSR__S_DONE,           /* the verdict is in */
+    XLSR__S_COUNT
+};
+
+/* How a run ended: exactly one, set once (xlsr__complete). */
+enum xlsr__verdict {
+    XLSR__V_NONE = 0,
+    XLSR__V_COMPLETE,       /* END applied, or a checkpointed stream's libxc
+                               part ended with no checkpoint */
+    XLSR__V_FAILOVER,       /* at checkpoint N, nothing after it applied */
+    XLSR__V_ERROR,
+};
+
+/* What the checkpoint callback tells libxc (XGR_CHECKPOINT_*). */
+enum xlsr__ckpt_result {
+    XLSR__CK_NONE = 0,      /* no checkpoint yet */
+    XLSR__CK_SUCCESS,
+    XLSR__CK_FAILOVER,      /* error while BUFFERING */
+    XLSR__CK_ERROR,         /* error while UNBUFFERING */
+};
+
+/* The guest type, as libxl's b_info.type decides what a stream may hold. */
+enum xlsr__guest {
+    XLSR__G_UNKNOWN = 0,
+    XLSR__G_PV,
+    XLSR__G_PVH,
+    XLSR__G_HVM,
+};
+
 struct xlsr_session {
     const struct xlsr_config *cfg;
     struct xlsr_restore_ctx *ctx;
@@ -198,10 +243,17 @@ struct xlsr_session {
     struct xlsr_binding *bind;
     size_t nbind;
     struct xlsr_reader rd;
-    bool running;                   /* inside xlsr_session_run */
-    bool in_substream;
-    bool in_checkpoint;             /* buffering one checkpoint */
+    enum xlsr__state state;
+    enum xlsr__verdict verdict;
+    bool checkpointed;              /* declared, or a checkpoint was seen */
+    unsigned libxc_streams;         /* LIBXC_CONTEXT records processed */
     uint32_t checkpoint;            /* number of the one being read */
+    uint32_t checkpoints;           /* complete and applied */
+    uint64_t ckpt_end;              /* offset after the last complete one */
+    enum xlsr__ckpt_result last_ckpt;   /* what libxc was last told */
+    struct xlsr_error ckpt_err;     /* why, when not SUCCESS */
+    enum xlsr__guest guest;         /* from the xl config, else libxc */
+    bool guest_from_config;
     struct xlsr_result *res;
     struct xlsr_error *err;         /* where the current run reports */
     char *xl_config;                /* owned copy of the xl header JSON */
@@ -210,8 +262,6 @@ struct xlsr_session {
     char reason[512];               /* host->fail() text of a handler */
     bool reason_set;
     struct xlsr_slot *failed_slot;  /* whose error is being reported */
-    bool fatal;                     /* a handler failed while unbuffering */
-    bool failover;                  /* the stream broke inside a checkpoint */
     int final_rc;                   /* what fini() is told */
     uint64_t next_progress;         /* offset of the next progress call */
 };
@@ -241,6 +291,11 @@ void xlsr__vprintf(struct xlsr_session *s, const char *fmt, va_list ap)
  * when the stream ended exactly at a record boundary. */
 int xlsr__frame_record(struct xlsr_session *s, struct xlsr_record *rec,
                        bool *clean_eof);
+/* The same in two steps: the 8-byte header (length checked against
+ * max_record_bytes), then body and padding. */
+int xlsr__frame_header(struct xlsr_session *s, struct xlsr_record *rec,
+                       bool *clean_eof);
+int xlsr__frame_body(struct xlsr_session *s, struct xlsr_record *rec);
 /* The session's error at a stream offset; returns rc. */
 int xlsr__serr(struct xlsr_session *s, int rc, uint64_t off, const char *fmt,
                ...) XLSR_PRINTF(4, 5);
@@ -248,11 +303,37 @@ int xlsr__serr(struct xlsr_session *s, int rc, uint64_t off, const char *fmt,
 int xlsr__rec_err(struct xlsr_session *s, int rc,
                   const struct xlsr_record *rec, const char *fmt, ...)
     XLSR_PRINTF(4, 5);
-/* Routes one framed record to its binding (record() then substream()). */
+/* Routes one framed record to its binding (record() then substream()),
+ * after the rules of the state it is processed in (machine.c). */
 int xlsr__dispatch(struct xlsr_session *s, const struct xlsr_record *rec);
-/* Reads one checkpoint's libxl part, buffered, and applies it. */
+/* Reads one checkpoint's libxl part, buffered, and applies it: XLSR_OK
+ * (SUCCESS), XLSR_ERR_EOF (FAILOVER) or another error (ERROR). */
 int xlsr__checkpoint(struct xlsr_session *s);
 /* COLO: one libxl record of type `expect` between two checkpoints. */
 int xlsr__between_checkpoints(struct xlsr_session *s, uint32_t expect);
+
+/* --- the state machine (machine.c) --------------------------------- */
+
+/* Moves to state `to`; aborts on a transition the drawing does not have. */
+void xlsr__enter(struct xlsr_session *s, enum xlsr__state to);
+/* Whether a record of this type may be processed in the current state
+ * (and guest type): XLSR_OK, or the error naming the rule. */
+int xlsr__rec_allowed(struct xlsr_session *s, const struct xlsr_record *rec);
+/* LIBXC_CONTEXT's reader returned rc: where the stream goes next.
+ * XLSR_OK (back to NORMAL), XLSR_STOP (completed) or an error. */
+int xlsr__libxc_done(struct xlsr_session *s, int rc);
+/* The one completion path: sets the verdict and the result, once. */
+int xlsr__complete(struct xlsr_session *s, int rc);
+/* The xl config's c_info.type, for the guest rules. */
+void xlsr__guest_from_config(struct xlsr_session *s, const char *json);
+void xlsr__guest_from_libxc(struct xlsr_session *s, uint32_t dhdr_type);
+const char *xlsr__state_name(enum xlsr__state st);
+
+/* The sub-stream host functions may read the stream only while the
+ * libxc reader owns it. */
+static inline bool xlsr__owns_substream(const struct xlsr_session *s)
+{
+    return s->state == XLSR__S_LIBXC;
+}
 
 #endif /* XLSR_INTERNAL_H */

@@ -7,6 +7,13 @@
  * ahead in large chunks: used where xlsr consumes the whole stream itself
  * (verify, dump, dry runs), where syscall count decides throughput.
  * Short reads and EINTR are normal on pipes and sockets and are retried.
+ *
+ * A non-blocking fd (libvirt hands those to libxl) is made blocking for
+ * the whole run and given back as it came: libxl does the same around a
+ * restore (libxl_create.c, libxl__fd_flags_modify_save on the restore fd,
+ * libxl__fd_flags_restore when the domain is built).  The flag belongs to
+ * the open file description, so libxenguest's reads (same description,
+ * in-process or in the helper) block too.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -23,6 +30,13 @@ int xlsr__reader_init(struct xlsr_reader *r, int fd, bool exact)
     r->fd = fd;
     r->exact = exact;
     r->offset_known = true;
+    r->saved_flags = -1;
+    int fl = fcntl(fd, F_GETFL);
+    if (fl >= 0 && (fl & O_NONBLOCK)) {
+        if (fcntl(fd, F_SETFL, fl & ~O_NONBLOCK) < 0)
+            return XLSR_ERR_IO;
+        r->saved_flags = fl;
+    }
     off_t pos = lseek(fd, 0, SEEK_CUR);
     r->base = pos > 0 ? (uint64_t)pos : 0;
     if (!exact) {
@@ -38,6 +52,13 @@ int xlsr__reader_init(struct xlsr_reader *r, int fd, bool exact)
             return XLSR_ERR_NOMEM;
     }
     return XLSR_OK;
+}
+
+void xlsr__reader_done(struct xlsr_reader *r)
+{
+    if (r->saved_flags >= 0)
+        (void)fcntl(r->fd, F_SETFL, r->saved_flags);
+    r->saved_flags = -1;
 }
 
 void xlsr__reader_free(struct xlsr_reader *r)

@@ -10,9 +10,16 @@
  *                     padding to 8.  Each is routed to its binding; a
  *                     LIBXC_CONTEXT binding then reads the inline libxc
  *                     stream and framing resumes right after it.
- *   END               its handler returns XLSR_STOP: the only clean end.
+ *   END               its handler returns XLSR_STOP: the only clean end
+ *                     of a plain stream.  A checkpointed (Remus/COLO)
+ *                     stream completes when its libxc reader returns.
  *   [trailing bytes]  xl migrate's handshake follows END on the wire:
  *                     counted (verify/dump), an error with --strict.
+ *
+ * Which state the run is in, and what may happen in each, is machine.c's
+ * business; this file frames records (xlsr__frame_header, then
+ * xlsr__frame_body, so that a caller can refuse a record on its header
+ * before reading its body) and routes them (xlsr__dispatch).
  *
  * Every length is checked against max_record_bytes before a byte of the
  * body is read, and bodies are read in growing chunks, so a length field
@@ -58,11 +65,22 @@ static uint32_t host32(const uint8_t *p)
     return v;
 }
 
+/* An error's offset, unless the run no longer knows its offsets (a pipe
+ * that libxenguest read: how far it read is not known). */
+static void err_offset(struct xlsr_session *s, uint64_t off)
+{
+    if (s->rd.offset_known)
+        xlsr__err_at(s->err, off);
+    else
+        xlsr__err_where(s->err, "offset unknown (libxenguest read the "
+                        "stream from a pipe)");
+}
+
 int xlsr__serr(struct xlsr_session *s, int rc, uint64_t off,
                const char *fmt, ...)
 {
     va_list ap;
-    xlsr__err_at(s->err, off);
+    err_offset(s, off);
     va_start(ap, fmt);
     xlsr__vfail(s->err, rc, fmt, ap);
     va_end(ap);
@@ -73,7 +91,7 @@ int xlsr__rec_err(struct xlsr_session *s, int rc,
                   const struct xlsr_record *rec, const char *fmt, ...)
 {
     va_list ap;
-    xlsr__err_at(s->err, rec->offset);
+    err_offset(s, rec->offset);
     xlsr__err_type(s->err, rec->type);
     va_start(ap, fmt);
     xlsr__vfail(s->err, rc, fmt, ap);
@@ -179,6 +197,8 @@ static int read_xl_header(struct xlsr_session *s, const uint8_t *first8)
                               left);
         s->ctx->xl_config = s->xl_config;
         s->ctx->xl_config_len = cfglen ? cfglen - 1 : 0;
+        if ((mand & XL_MAND_JSON) && cfglen)
+            xlsr__guest_from_config(s, s->xl_config);
     }
     if (s->ctx->mode == XLSR_MODE_DUMP)
         xlsr__printf(s, "offset 0: xl header, mandatory flags 0x%x, "
@@ -285,7 +305,7 @@ static void dump_record(struct xlsr_session *s, const struct xlsr_record *r)
                  r->length, ck);
 }
 
-int xlsr__frame_record(struct xlsr_session *s, struct xlsr_record *rec,
+int xlsr__frame_header(struct xlsr_session *s, struct xlsr_record *rec,
                        bool *clean_eof)
 {
     uint8_t h[8];
@@ -307,7 +327,7 @@ int xlsr__frame_record(struct xlsr_session *s, struct xlsr_record *rec,
     }
     rec->type = le32(h);
     rec->length = le32(h + 4);
-    rec->checkpoint = s->in_checkpoint ? s->checkpoint : 0;
+    rec->checkpoint = s->state == XLSR__S_BUFFERING ? s->checkpoint : 0;
     xlsr__err_type(s->err, rec->type);
     if (rec->length > s->cfg->max_record_bytes)
         return xlsr__serr(s, XLSR_ERR_LIMIT, off, "body length %u exceeds "
@@ -315,6 +335,14 @@ int xlsr__frame_record(struct xlsr_session *s, struct xlsr_record *rec,
                           (unsigned long long)s->cfg->max_record_bytes);
     if (s->ctx->mode == XLSR_MODE_DUMP)
         dump_record(s, rec);
+    return XLSR_OK;
+}
+
+int xlsr__frame_body(struct xlsr_session *s, struct xlsr_record *rec)
+{
+    uint64_t off = rec->offset;
+    int rc;
+
     if (rec->length) {
         rc = read_body(s, rec->length, off, "record body");
         if (rc)
@@ -336,6 +364,13 @@ int xlsr__frame_record(struct xlsr_session *s, struct xlsr_record *rec,
     return XLSR_OK;
 }
 
+int xlsr__frame_record(struct xlsr_session *s, struct xlsr_record *rec,
+                       bool *clean_eof)
+{
+    int rc = xlsr__frame_header(s, rec, clean_eof);
+    return rc ? rc : xlsr__frame_body(s, rec);
+}
+
 /* A handler's error, with everything the error contract asks for. */
 static int handler_err(struct xlsr_session *s, const struct xlsr_record *rec,
                        int rc)
@@ -348,7 +383,7 @@ static int handler_err(struct xlsr_session *s, const struct xlsr_record *rec,
         rc = XLSR_ERR_HANDLER;
     }
     s->err->rc = rc;
-    xlsr__err_at(s->err, rec->offset);
+    err_offset(s, rec->offset);
     xlsr__err_type(s->err, rec->type);
     snprintf(s->err->handler, sizeof(s->err->handler), "%s",
              s->failed_slot ? s->failed_slot->plugin->desc->name : "?");
@@ -377,49 +412,66 @@ static int unhandled(struct xlsr_session *s, const struct xlsr_record *rec,
     return XLSR_OK;
 }
 
+/* LIBXC_CONTEXT's inline stream: NORMAL -> LIBXC, and where its reader's
+ * result leads (machine.c).  The reader may call back into the core for
+ * checkpoints; what those handlers did must not be blamed on it. */
+static int substream(struct xlsr_session *s, struct xlsr_binding *b,
+                     const struct xlsr_record *rec)
+{
+    xlsr__enter(s, XLSR__S_LIBXC);
+    s->libxc_streams++;
+    int rc = b->wrap->substream(s, b, rec);
+    if (rc > XLSR_OK || rc == XLSR_DECLINE)
+        rc = XLSR_ERR_HANDLER;
+    if (rc == XLSR_OK && s->last_ckpt == XLSR__CK_ERROR)
+        rc = XLSR_ERR_HANDLER;  /* told ERROR, it must not succeed */
+    if (rc < 0 && s->last_ckpt != XLSR__CK_SUCCESS &&
+        s->last_ckpt != XLSR__CK_NONE) {
+        /* A checkpoint went wrong first: that is the cause, and it is
+         * already described. */
+        *s->err = s->ckpt_err;
+        return s->err->rc ? s->err->rc : XLSR_ERR_STREAM;
+    }
+    if (rc < 0)
+        return handler_err(s, rec, rc);
+    return xlsr__libxc_done(s, rc);
+}
+
 int xlsr__dispatch(struct xlsr_session *s, const struct xlsr_record *rec)
 {
     xlsr__err_type(s->err, rec->type);
-    if (rec->type == XLSR_REC_CHECKPOINT_END)
-        return xlsr__rec_err(s, XLSR_ERR_STREAM, rec, "CHECKPOINT_END "
-                             "outside a checkpoint");
+    int rc = xlsr__rec_allowed(s, rec);
+    if (rc)
+        return rc;
     struct xlsr_binding *b = xlsr__binding_for(s, rec->type);
     if (!b)
         return unhandled(s, rec, "no handler configured for");
-    int rc = b->wrap->record(s, b, rec);
+    rc = b->wrap->record(s, b, rec);
     if (rc == XLSR_DECLINE)
         return unhandled(s, rec, "handler declined");
     if (rc < 0 || rc > XLSR_STOP)
         return handler_err(s, rec, rc);     /* an undefined code is an error */
     if (rc == XLSR_OK && xlsr__carries_substream(rec->type) &&
-        b->wrap->substream) {
-        s->in_substream = true;
-        rc = b->wrap->substream(s, b, rec);
-        s->in_substream = false;
-        if (s->fatal)
-            return s->err->rc;      /* already described by the unbuffer */
-        if (s->failover)
-            return XLSR_STOP;
-        if (rc != XLSR_OK)
-            return handler_err(s, rec, rc);
-    }
+        b->wrap->substream)
+        return substream(s, b, rec);
     return rc;
 }
 
-static int finish(struct xlsr_session *s, int rc)
+/* Bytes after the point where the stream was complete: counted when we
+ * read ahead anyway, never when the fd may be someone else's next. */
+static int trailing(struct xlsr_session *s, bool exact)
 {
-    struct xlsr_result *res = s->res;
-
-    if (s->failover) {
-        res->failover = true;
-        if (res->checkpoints == 0) {
-            s->err->rc = XLSR_ERR_EOF;
-            return XLSR_ERR_EOF;    /* the break's reason is in err */
-        }
-        memset(s->err, 0, sizeof(*s->err));
-        rc = XLSR_OK;
-    }
-    return rc;
+    s->res->bytes = s->rd.offset;
+    if (exact)
+        return XLSR_OK;
+    int rc = xlsr__drain(&s->rd, &s->res->trailing_bytes);
+    if (rc)
+        return short_read(s, rc, s->rd.offset, "bytes after END", 0);
+    if (s->res->trailing_bytes && s->opts.strict && s->res->complete)
+        return xlsr__serr(s, XLSR_ERR_STREAM, s->res->bytes, "%llu bytes "
+                          "after the END record (--strict)",
+                          (unsigned long long)s->res->trailing_bytes);
+    return XLSR_OK;
 }
 
 XLSR_API int xlsr_session_run(struct xlsr_session *s, int fd,
@@ -436,51 +488,40 @@ XLSR_API int xlsr_session_run(struct xlsr_session *s, int fd,
     s->err = err ? err : &edummy;
     memset(s->res, 0, sizeof(*s->res));
     memset(s->err, 0, sizeof(*s->err));
-    if (s->running)
+    if (s->state != XLSR__S_IDLE)
         return xlsr__fail(s->err, XLSR_ERR_HANDLER,
                           "a session runs one stream once");
-    s->running = true;
+    xlsr__enter(s, XLSR__S_HEADERS);
+    s->checkpointed = s->ctx->checkpointed != XLSR_CKPT_NONE;
     bool exact = s->ctx->mode == XLSR_MODE_RESTORE && !s->ctx->dry_run;
     rc = xlsr__reader_init(&s->rd, fd, exact);
     if (rc)
-        return xlsr__fail(s->err, rc, "out of memory");
-    rc = read_headers(s);
+        rc = xlsr__fail(s->err, rc, rc == XLSR_ERR_IO ? "cannot make the "
+                        "stream fd blocking: %m" : "out of memory");
+    else
+        rc = read_headers(s);
+    if (rc == XLSR_OK)
+        xlsr__enter(s, XLSR__S_NORMAL);
     while (rc == XLSR_OK) {
         rc = xlsr__frame_record(s, &rec, &clean_eof);
-        if (rc == XLSR_ERR_EOF && clean_eof && s->res->checkpoints) {
-            /* A Remus sender stops or dies: libxenguest fails over on its
-             * own and returns, and the stream simply ends here. */
-            s->failover = true;
-            s->res->partial_offset = rec.offset;
-            rc = XLSR_STOP;
-        } else if (rc == XLSR_ERR_EOF && clean_eof) {
-            rc = xlsr__serr(s, XLSR_ERR_EOF, rec.offset, "stream ended without "
-                            "an END record");
-        }
+        if (rc == XLSR_ERR_EOF && clean_eof)
+            rc = xlsr__serr(s, XLSR_ERR_EOF, rec.offset, "stream ended "
+                            "without an END record");
         if (rc == XLSR_OK)
             rc = xlsr__dispatch(s, &rec);
     }
-    if (rc == XLSR_STOP && !s->failover) {
-        rc = XLSR_OK;
-        s->res->complete = true;
-        s->res->bytes = s->rd.offset;
-        if (!exact) {
-            rc = xlsr__drain(&s->rd, &s->res->trailing_bytes);
-            if (rc)
-                rc = short_read(s, rc, s->rd.offset, "bytes after END", 0);
-            else if (s->res->trailing_bytes && s->opts.strict)
-                rc = xlsr__serr(s, XLSR_ERR_STREAM, s->res->bytes, "%llu bytes "
-                                "after the END record (--strict)",
-                                (unsigned long long)s->res->trailing_bytes);
+    if (rc == XLSR_STOP) {
+        s->res->complete = s->state == XLSR__S_NORMAL;
+        rc = trailing(s, exact);
+        if (rc == XLSR_OK) {
+            memset(s->err, 0, sizeof(*s->err));
+            rc = XLSR_STOP;
         }
-    } else if (rc == XLSR_STOP) {
-        rc = XLSR_OK;
     }
-    if (!s->res->bytes)
-        s->res->bytes = s->rd.offset;
     for (size_t i = 0; i < s->nbind; i++)
         s->bind[i].wrap->finish(s, &s->bind[i]);
-    rc = finish(s, rc);
+    rc = xlsr__complete(s, rc);
+    xlsr__reader_done(&s->rd);
     s->final_rc = rc;
     return rc;
 }

@@ -186,8 +186,10 @@ struct xlsr_host {
     void (*return_fd)(xlsr_handle *h, uint64_t consumed);
     /* Checkpointed streams: reads the libxl records of one checkpoint up
      * to CHECKPOINT_END and hands them to their handlers.  XLSR_OK when the
-     * checkpoint was complete and applied; XLSR_ERR_EOF when the stream
-     * ended before CHECKPOINT_END (fail over to the last checkpoint). */
+     * checkpoint was complete and applied (libxc's SUCCESS); XLSR_ERR_EOF
+     * when something went wrong while buffering it, nothing applied
+     * (FAILOVER); another error when applying it failed (ERROR).  After
+     * the reader returns, a checkpointed stream is complete. */
     int (*checkpoint)(xlsr_handle *h);
     /* The largest record body the configuration allows. */
     uint64_t (*max_record_bytes)(xlsr_handle *h);
@@ -196,6 +198,11 @@ struct xlsr_host {
      * to its handler.  expect_type is the only type accepted.  XLSR_ERR_EOF
      * when the stream ended first (fail over, as for checkpoint()). */
     int (*libxl_record)(xlsr_handle *h, uint32_t expect_type);
+    /* The libxc domain header's type (1 x86 PV, 2 x86 HVM), for the
+     * rules of libxl records that follow (EMULATOR_* only for HVM); the
+     * xl config's c_info.type wins when the stream has one.  Added after
+     * ABI 1.1: check with XLSR_HOST_HAS. */
+    void (*guest_type)(xlsr_handle *h, uint32_t libxc_domain_type);
 };
 
 /*
