@@ -117,11 +117,12 @@ const char *xlsr__conf_get(const struct xlsr_conf_section *s,
 
 /* --- plugin loader (loader.c) -------------------------------------- */
 
+struct xlsr_dso;             /* a loaded object, shared (loader.c) */
+
 struct xlsr_loaded {
     char *name;             /* as configured */
     char *path;             /* resolved file */
-    int fd;                 /* the vetted file, open while loaded */
-    void *dl;
+    struct xlsr_dso *dso;   /* the object, one per file in the process */
     const struct xlsr_plugin *desc;
 };
 

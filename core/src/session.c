@@ -319,6 +319,11 @@ XLSR_API void xlsr_session_close(struct xlsr_session *s)
         xlsr__plugin_unload(&s->plugins[i]);
     free(s->plugins);
     free(s->bind);
+    /* The caller's ctx outlives us: leave no pointer into freed memory. */
+    if (s->xl_config && s->ctx->xl_config == s->xl_config) {
+        s->ctx->xl_config = NULL;
+        s->ctx->xl_config_len = 0;
+    }
     free(s->xl_config);
     free(s->body);
     xlsr__reader_free(&s->rd);

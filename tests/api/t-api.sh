@@ -1,0 +1,116 @@
+# tests/api/t-api.sh - the embedding API as a toolstack uses it: many
+# sessions in one process, overlapping, over different configurations and
+# from 16 threads.  Every session must get exactly the plugins its
+# configuration names and the verdict `xlsr verify` gives for the stream.
+
+API=$B/tests/api-sessions
+
+# Three configurations binding the same record types to different plugins,
+# so that a session handed another session's plugin object gets another
+# verdict (and is caught by the binding check before that).
+api_configs() {
+    mkconf A.ini >/dev/null <<EOT
+unknown_records = skip
+[record.end]
+plugin = end
+[record.libxc_context]
+plugin = libxc
+mode = verify
+[record.emulator_xenstore_data]
+plugin = xenstore
+[record.emulator_context]
+plugin = emulator
+[record.checkpoint_state]
+plugin = colo
+EOT
+    mkconf B.ini >/dev/null <<EOT
+unknown_records = fail
+[record.emulator_context]
+plugin = recorder
+log = /dev/null
+fail_at = 1
+[record.end]
+plugin = end
+[record.emulator_xenstore_data]
+plugin = recorder
+log = /dev/null
+EOT
+    mkconf C.ini >/dev/null <<EOT
+[record.emulator_context]
+plugin = end
+[record.0x8000A001]
+plugin = recorder
+log = /dev/null
+[record.end]
+plugin = recorder
+log = /dev/null
+stop = true
+[record.libxc_context]
+plugin = recorder
+log = /dev/null
+EOT
+    BIND_A=end=end,libxc_context=libxc,emulator_xenstore_data=xenstore,emulator_context=emulator,checkpoint_state=colo
+    BIND_B=emulator_context=recorder,end=end,emulator_xenstore_data=recorder
+    BIND_C=emulator_context=end,0x8000A001=recorder,end=recorder,libxc_context=recorder
+}
+
+api_streams() {
+    emu="--rec emulator_context:emu:2:0:00112233445566778899"
+    xs="--rec emulator_xenstore_data:xs:2:0:k=v;k2=v2"
+    "$GEN" $emu $xs -o "$T/plain"
+    "$GEN" --libxc pv --pages 8 $emu -o "$T/libxc"
+    "$GEN" --xl-header $xs $emu -o "$T/xl"
+    "$GEN" --rec 0x8000A001:hex:0011223344556677 $xs -o "$T/vendor"
+    head -c -5 "$T/plain" >"$T/trunc"
+}
+
+# verdict CONF STREAM: what the CLI says, as the driver words it, in $V
+# (and its exit status in $RC).
+verdict() {
+    run "$XLSR" verify -c "$1" "$2"
+    if [ "$RC" -eq 0 ]; then
+        V=$(sed -n 's/^verify: ok: \([0-9]*\) records, \([0-9]*\) bytes.*/ok \1 \2/p' "$T/out")
+    else
+        V=$(grep "^xlsr: $2: " "$T/err" | tail -n 1 | sed "s|^xlsr: $2: ||")
+    fi
+}
+
+# api_jobs: every configuration x every stream, with the CLI's verdicts.
+api_jobs() {
+    api_configs
+    api_streams
+    : >"$T/jobs"
+    for c in A B C; do
+        eval "bind=\$BIND_$c"
+        for s in plain libxc xl vendor trunc; do
+            verdict "$T/$c.ini" "$T/$s"
+            [ -n "$V" ] || fail "no verdict from the CLI for $c on $s"
+            printf '%s\t%s\t%s\t%s\t%s\n' "$T/$c.ini" "$T/$s" "$RC" "$V" \
+                "$bind" >>"$T/jobs"
+        done
+    done
+    # The mix must really differ by configuration, or a mix-up could hide.
+    n=$(cut -f 2,4 "$T/jobs" | sort -u | wc -l)
+    [ "$n" -ge 12 ] || fail "only $n distinct (stream, verdict) pairs"
+}
+
+t_api_overlapping_sessions_sequence() {
+    api_jobs
+    # job 1 is (A, plain), job 6 is (B, plain): the issue's sequence,
+    # S1(A) S2(A), close S1, S3(B), then the same with B and A swapped.
+    sed -n '1p;6p' "$T/jobs" >"$T/seq"
+    expect 0 "$API" sequence "$T/seq"
+    out_has '^sessions run 4, wrong plugins 0, wrong verdicts 0$'
+    # Every pair of configurations, both ways.
+    for p in '1p;11p' '6p;11p' '11p;1p' '11p;6p' '3p;8p' '13p;4p'; do
+        sed -n "$p" "$T/jobs" >"$T/seq"
+        expect 0 "$API" sequence "$T/seq"
+        out_has 'wrong plugins 0, wrong verdicts 0$'
+    done
+}
+
+t_api_sixteen_threads() {
+    api_jobs
+    expect 0 "$API" threads 16 50 "$T/jobs"
+    out_has '^sessions run 800, wrong plugins 0, wrong verdicts 0$'
+}
