@@ -8,3 +8,28 @@ $(BUILD)/tests/api-sessions: tests/api/api-sessions.c $(PUBLIC_HDRS) \
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) $(XCFLAGS) -pthread -o $@ $< $(XLDFLAGS) \
 	    -L$(BUILD)/lib -lxlsr -Wl,-rpath,'$$ORIGIN/../lib'
+
+# tests/abi/: a plugin and a caller built against the frozen headers of
+# released ABIs (-I of the frozen copy first, so it wins over core/include).
+ABI10_INC := -Itests/abi/v1.0
+TEST_BINS += $(BUILD)/test-plugins/abi10.so $(BUILD)/tests/old-caller
+
+$(BUILD)/test-plugins/abi10.so: tests/abi/plugin-v10.c \
+        $(wildcard tests/abi/v1.0/xlsr/*.h)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $(ABI10_INC) $(PLUGIN_CFLAGS) -o $@ $< $(PLUGIN_LDFLAGS)
+
+# The caller links against an unversioned stand-in of the old library (its
+# references then carry no version, as in a binary of that time) and runs
+# on the real one, through its rpath.
+$(BUILD)/tests/abi-stub/libxlsr.so: tests/abi/stub.c \
+        $(wildcard tests/abi/v1.0/xlsr/*.h)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $(ABI10_INC) $(XCFLAGS) -shared \
+	    -Wl,-soname,libxlsr.so.$(SOVERSION) -o $@ $< $(XLDFLAGS)
+
+$(BUILD)/tests/old-caller: tests/abi/old-caller.c \
+        $(BUILD)/tests/abi-stub/libxlsr.so $(BUILD)/lib/libxlsr.so
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $(ABI10_INC) $(XCFLAGS) -o $@ $< $(XLDFLAGS) \
+	    -L$(BUILD)/tests/abi-stub -lxlsr -Wl,-rpath,'$$ORIGIN/../lib'

@@ -9,6 +9,7 @@
 #define XLSR_INTERNAL_H
 
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 #include <xlsr/xlsr.h>
@@ -17,6 +18,8 @@
 
 /* --- errors (error.c) ---------------------------------------------- */
 
+/* Empties an error record, its size stamped (xlsr.h). */
+void xlsr__err_clear(struct xlsr_error *err);
 /* Sets rc and reason; returns rc so callers can `return xlsr__fail(...)`. */
 int xlsr__fail(struct xlsr_error *err, int rc, const char *fmt, ...)
     XLSR_PRINTF(3, 4);
@@ -114,6 +117,11 @@ struct xlsr_config {
 
 const char *xlsr__conf_get(const struct xlsr_conf_section *s,
                            const char *key, unsigned *line);
+
+/* The restore context as ABI 1.0 laid it out: the least a caller's
+ * ctx->size may say. */
+#define XLSR__CTX_V10_SIZE                                                \
+    (offsetof(struct xlsr_restore_ctx, have_results) + sizeof(bool))
 
 /* --- plugin loader (loader.c) -------------------------------------- */
 

@@ -275,8 +275,16 @@ XLSR_API int xlsr_session_open(const struct xlsr_config *cfg,
 
     if (!err)
         err = &dummy;
-    memset(err, 0, sizeof(*err));
+    xlsr__err_clear(err);
     *out = NULL;
+    if (!ctx || ctx->size < XLSR__CTX_V10_SIZE) {
+        /* Plugins read and write every member up to have_results. */
+        free(s);
+        return xlsr__fail(err, XLSR_ERR_CONFIG, "restore context of %u "
+                          "bytes is smaller than ABI 1.0's %zu (set "
+                          "ctx->size = sizeof(struct xlsr_restore_ctx))",
+                          ctx ? ctx->size : 0, XLSR__CTX_V10_SIZE);
+    }
     if (!s)
         return xlsr__fail(err, XLSR_ERR_NOMEM, "out of memory");
     s->cfg = cfg;
@@ -359,6 +367,8 @@ XLSR_API void xlsr_session_bindings(const struct xlsr_session *s,
     }
 }
 
+static void emit(struct xlsr_session *s, enum xlsr_log_level level,
+                 bool print, const char *fmt, va_list ap) XLSR_PRINTF(4, 0);
 static void emit(struct xlsr_session *s, enum xlsr_log_level level,
                  bool print, const char *fmt, va_list ap)
 {

@@ -416,7 +416,7 @@ static int finish(struct xlsr_session *s, int rc)
             s->err->rc = XLSR_ERR_EOF;
             return XLSR_ERR_EOF;    /* the break's reason is in err */
         }
-        memset(s->err, 0, sizeof(*s->err));
+        xlsr__err_clear(s->err);
         rc = XLSR_OK;
     }
     return rc;
@@ -435,7 +435,8 @@ XLSR_API int xlsr_session_run(struct xlsr_session *s, int fd,
     s->res = res ? res : &rdummy;
     s->err = err ? err : &edummy;
     memset(s->res, 0, sizeof(*s->res));
-    memset(s->err, 0, sizeof(*s->err));
+    s->res->size = sizeof(*s->res);
+    xlsr__err_clear(s->err);
     if (s->running)
         return xlsr__fail(s->err, XLSR_ERR_HANDLER,
                           "a session runs one stream once");

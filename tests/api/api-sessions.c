@@ -32,11 +32,6 @@
 
 #include <xlsr/xlsr.h>
 
-#ifndef XLSR_RESULT_INIT            /* before the sized structs */
-#define XLSR_RESULT_INIT { 0 }
-#define XLSR_ERROR_INIT { 0 }
-#endif
-
 #define MAX_JOBS 64
 #define MAX_BIND 16
 
@@ -66,7 +61,7 @@ static struct xlsr_config *shared_config(const char *path)
         if (jobs[i].cfg && !strcmp(jobs[i].config, path))
             return jobs[i].cfg;
     struct xlsr_config *cfg;
-    struct xlsr_error err = XLSR_ERROR_INIT;
+    struct xlsr_error err;
     char line[1200];
     if (xlsr_config_load(path, &cfg, &err)) {
         xlsr_error_format(&err, line, sizeof(line));
@@ -160,7 +155,7 @@ static struct live *open_job(const struct job *j)
 {
     struct live *l = calloc(1, sizeof(*l));
     struct xlsr_session_opts opts = { .size = sizeof(opts) };
-    struct xlsr_error err = XLSR_ERROR_INIT;
+    struct xlsr_error err;
     char line[1200];
 
     l->ctx.size = sizeof(l->ctx);
@@ -199,8 +194,8 @@ static void close_job(struct live *l)
 
 static void run_job(struct live *l, const struct job *j)
 {
-    struct xlsr_result res = XLSR_RESULT_INIT;
-    struct xlsr_error err = XLSR_ERROR_INIT;
+    struct xlsr_result res;
+    struct xlsr_error err;
     char got[1200];
 
     if (!l)
@@ -210,6 +205,12 @@ static void run_job(struct live *l, const struct job *j)
         die("cannot open ", j->stream);
     int rc = xlsr_session_run(l->s, fd, &res, &err);
     close(fd);
+    /* Output structures are stamped by the library (XLSR_1.1). */
+    if (res.size != sizeof(res) || err.size != sizeof(err)) {
+        fprintf(stderr, "result/error size %u/%u, expected %zu/%zu\n",
+                res.size, err.size, sizeof(res), sizeof(err));
+        atomic_fetch_add(&wrong_verdicts, 1);
+    }
     if (rc)
         xlsr_error_format(&err, got, sizeof(got));
     else

@@ -114,3 +114,70 @@ t_api_sixteen_threads() {
     expect 0 "$API" threads 16 50 "$T/jobs"
     out_has '^sessions run 800, wrong plugins 0, wrong verdicts 0$'
 }
+
+# --- ABI: exports, old callers, old plugins, the restore context -------
+
+t_api_exports_only_the_public_api() {
+    lib=$B/lib/libxlsr.so.0
+    # What xlsr.h declares...
+    sed -n 's/^[a-z].*[ *]\(xlsr_[a-z_]*\)(.*/\1/p' \
+        core/include/xlsr/xlsr.h | sort -u >"$T/declared"
+    [ "$(wc -l <"$T/declared")" -ge 15 ] || fail "too few declarations found"
+    # ...is all the library exports (defined, dynamic), and nothing else.
+    nm -D --defined-only "$lib" | awk '$2 == "T" { print $3 }' |
+        sed 's/@.*//' | sort -u >"$T/exported"
+    diff "$T/declared" "$T/exported" || fail "exports differ from xlsr.h"
+    if nm -D --defined-only "$lib" | grep -q 'xlsr__'; then
+        fail "an internal symbol is exported"
+    fi
+    # Every export has a version; the four whose structures grew have
+    # their 1.0 entry points too.
+    objdump -T "$lib" | grep -q 'Base .*xlsr_' && fail "unversioned export"
+    for f in xlsr_config_load xlsr_session_open xlsr_session_run \
+             xlsr_error_format; do
+        objdump -T "$lib" | grep -Eq " XLSR_1\.1 +$f\$" || fail "$f@@XLSR_1.1"
+        objdump -T "$lib" | grep -Eq "\(XLSR_1\.0\) +$f\$" || fail "$f@XLSR_1.0"
+    done
+}
+
+t_api_old_caller_keeps_working() {
+    api_jobs
+    # Its references are unversioned, as in a binary built before 1.1.
+    objdump -T "$B/tests/old-caller" | grep -Eq 'Base +xlsr_session_run$' ||
+        fail "old-caller was not linked unversioned"
+    # (expect() owns $want: the verdict is $said)
+    while IFS="$(printf '\t')" read -r conf stream status said bind; do
+        expect "$status" "$B/tests/old-caller" "$conf" "$stream"
+        eq "$(head -n 1 "$T/out")" "$said" "old caller, $conf on $stream"
+        out_has '^layout ok$'
+    done <"$T/jobs"
+}
+
+t_api_restore_ctx_size_checked() {
+    api_configs
+    api_streams
+    expect 2 "$B/tests/old-caller" "$T/A.ini" "$T/plain" 8
+    out_has "restore context of 8 bytes is smaller than ABI 1\\.0's [0-9]+ \\(set ctx->size = sizeof\\(struct xlsr_restore_ctx\\)\\)"
+    expect 2 "$B/tests/old-caller" "$T/A.ini" "$T/plain" 0
+    out_has 'restore context of 0 bytes'
+}
+
+t_api_plugin_built_against_abi_1_0() {
+    c=$(mkconf v10.ini <<EOT
+[record.end]
+plugin = end
+[record.0x8000B001]
+plugin = abi10
+tag = frozen
+EOT
+)
+    "$GEN" --rec 0x8000B001:hex:2a000000 -o "$T/s"
+    expect 0 "$XLSR" plugins -c "$c"
+    out_has 'abi10.*ABI 1\.0'
+    expect 0 "$XLSR" dump -c "$c" "$T/s"
+    # The old plugin sees today's host table, which starts as 1.0's did.
+    out_has '^  abi10: value 42, tag frozen, host table [0-9]+ bytes, ABI 1\.[0-9]+$'
+    "$GEN" --rec 0x8000B001:hex:2a0000 -o "$T/bad"
+    expect 1 "$XLSR" verify -c "$c" "$T/bad"
+    err_has 'record 0x8000b001 \(optional\): handler abi10: body of 3 bytes, expected 4$'
+}
