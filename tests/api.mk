@@ -33,3 +33,12 @@ $(BUILD)/tests/old-caller: tests/abi/old-caller.c \
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) $(ABI10_INC) $(XCFLAGS) -o $@ $< $(XLDFLAGS) \
 	    -L$(BUILD)/tests/abi-stub -lxlsr -Wl,-rpath,'$$ORIGIN/../lib'
+
+# The emulator exec backend in a process whose SIGCHLD is the embedder's.
+TEST_BINS += $(BUILD)/tests/unit-exec-sigchld
+$(BUILD)/tests/unit-exec-sigchld: tests/api/unit-exec-sigchld.c \
+        plugins/emulator/execbk.c plugins/emulator/execbk.h
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $(XCFLAGS) -Iplugins/emulator -pthread -o $@ \
+	    tests/api/unit-exec-sigchld.c plugins/emulator/execbk.c \
+	    $(XLDFLAGS) -lcmocka
