@@ -42,3 +42,17 @@ $(BUILD)/tests/unit-exec-sigchld: tests/api/unit-exec-sigchld.c \
 	$(CC) $(CFLAGS) $(XCFLAGS) -Iplugins/emulator -pthread -o $@ \
 	    tests/api/unit-exec-sigchld.c plugins/emulator/execbk.c \
 	    $(XLDFLAGS) -lcmocka
+
+# The same driver with the core compiled in under ThreadSanitizer (plain
+# build only: TSan cannot share a process with ASan).  Plugins are the
+# build's own, uninstrumented.
+ifeq ($(SAN),)
+TSAN_CFLAGS := $(filter-out -fsanitize=% -fno-sanitize-recover=%,$(XCFLAGS)) \
+               -fsanitize=thread -fvisibility=hidden
+TEST_BINS += $(BUILD)/tests/api-sessions-tsan
+$(BUILD)/tests/api-sessions-tsan: tests/api/api-sessions.c $(CORE_SRCS) \
+        $(PUBLIC_HDRS) $(wildcard core/src/*.h)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $(TSAN_CFLAGS) -pthread -o $@ tests/api/api-sessions.c \
+	    $(CORE_SRCS) $(LDFLAGS) -fsanitize=thread $(CORE_LIBS)
+endif

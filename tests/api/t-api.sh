@@ -181,3 +181,14 @@ EOT
     expect 1 "$XLSR" verify -c "$c" "$T/bad"
     err_has 'record 0x8000b001 \(optional\): handler abi10: body of 3 bytes, expected 4$'
 }
+
+t_api_sixteen_threads_tsan() {
+    [ -z "$XLSR_SAN" ] || skip "ThreadSanitizer cannot share a process with AddressSanitizer: this runs in the plain pass"
+    [ -x "$B/tests/api-sessions-tsan" ] || fail "no TSan build of the driver"
+    api_jobs
+    # The core compiled in under TSan; any report fails the run.
+    export TSAN_OPTIONS=exitcode=66:halt_on_error=1
+    expect 0 "$B/tests/api-sessions-tsan" threads 16 50 "$T/jobs"
+    out_has '^sessions run 800, wrong plugins 0, wrong verdicts 0$'
+    hasnt "$T/err" 'ThreadSanitizer'
+}
