@@ -9,6 +9,10 @@
  *                                      thread keeping its previous session
  *                                      open while it opens the next
  *   api-sessions bench N M JOBS        as threads, prints sessions/second
+ *   api-sessions reload JOBS           opens job 1, prints "held", waits
+ *                                      for a line on stdin (the plugin
+ *                                      files change meanwhile), then opens
+ *                                      and runs job 2 while job 1 is open
  *
  * JOBS has one line per (configuration, stream), tab-separated:
  *     CONFIG  STREAM  EXIT  VERDICT  TYPE=PLUGIN,...
@@ -250,6 +254,25 @@ static int sequence(void)
     return 0;
 }
 
+/* A long-lived session while the plugin files change under it. */
+static int reload(void)
+{
+    char line[16];
+    if (njobs < 2)
+        die("reload needs two jobs (before and after)", "");
+    struct live *held = open_job(&jobs[0]);
+    printf("held\n");
+    fflush(stdout);
+    if (!fgets(line, sizeof(line), stdin))
+        die("no go-ahead on stdin", "");
+    struct live *now = open_job(&jobs[1]);
+    run_job(now, &jobs[1]);
+    run_job(held, &jobs[0]);
+    close_job(now);
+    close_job(held);
+    return 0;
+}
+
 struct worker {
     pthread_t tid;
     unsigned index, sessions;
@@ -306,6 +329,9 @@ int main(int argc, char **argv)
     if (argc == 3 && !strcmp(argv[1], "sequence")) {
         load_jobs(argv[2]);
         rc = sequence();
+    } else if (argc == 3 && !strcmp(argv[1], "reload")) {
+        load_jobs(argv[2]);
+        rc = reload();
     } else if (argc == 5 && (!strcmp(argv[1], "threads") ||
                              !strcmp(argv[1], "bench"))) {
         load_jobs(argv[4]);
@@ -314,7 +340,7 @@ int main(int argc, char **argv)
                      quiet);
     } else {
         fprintf(stderr, "usage: api-sessions sequence JOBS | threads N M "
-                "JOBS | bench N M JOBS\n");
+                "JOBS | bench N M JOBS | reload JOBS\n");
         return 2;
     }
     unsigned wp = atomic_load(&wrong_plugins), wv = atomic_load(&wrong_verdicts);

@@ -192,3 +192,72 @@ t_api_sixteen_threads_tsan() {
     out_has '^sessions run 800, wrong plugins 0, wrong verdicts 0$'
     hasnt "$T/err" 'ThreadSanitizer'
 }
+
+# --- plugin files that change while a session holds them ---------------
+
+# reload_conf DIR: $T/DIR.ini binds a vendor type to plugin x from DIR.
+reload_conf() {
+    cat >"$T/$1.ini" <<EOT
+[core]
+plugin_dir = $T/$1:$B/plugins
+[record.end]
+plugin = end
+[record.0x8000B001]
+plugin = x
+EOT
+}
+
+# reload_setup: $T/p/x.so a copy of end.so, $T/q/x.so one of colo.so, and
+# a stream with one record of the vendor type.
+reload_setup() {
+    mkdir -p "$T/p" "$T/q"
+    install -m 0755 "$B/plugins/end.so" "$T/p/x.so"
+    install -m 0755 "$B/plugins/colo.so" "$T/q/x.so"
+    reload_conf p
+    reload_conf q
+    "$GEN" --rec 0x8000B001:hex:2a000000 -o "$T/s"
+}
+
+# reload_job CONF DESC: a jobs line for p.ini (the one the driver loads)
+# with the CLI's verdict under CONF and the plugin named DESC.
+reload_job() {
+    verdict "$T/$1.ini" "$T/s"
+    printf '%s\t%s\t%s\t%s\t%s\n' "$T/p.ini" "$T/s" "$RC" "$V" \
+        "end=end,0x8000B001=$2"
+}
+
+# reload_run CHANGE...: the driver holds a session on p/x.so while CHANGE
+# runs, then opens a second one; its output in $T/out, status in $RC.
+reload_run() {
+    mkfifo "$T/go"
+    "$API" reload "$T/jobs" <"$T/go" >"$T/out" 2>"$T/err" &
+    pid=$!
+    exec 3>"$T/go"
+    for i in $(seq 100); do grep -q '^held$' "$T/out" && break; sleep 0.1; done
+    grep -q '^held$' "$T/out" || fail "the driver never held its session"
+    "$@"
+    echo go >&3
+    exec 3>&-
+    set +e; wait $pid; RC=$?; set -e
+}
+
+t_api_plugin_replaced_while_held() {
+    reload_setup
+    { reload_job p end; reload_job q colo; } >"$T/jobs"
+    hasnt "$T/jobs" 'no verdict'
+    # An upgrade as install(1) does it: a new file renamed over the old.
+    # The held session keeps the old object, the next one gets the new.
+    reload_run install -m 0755 "$B/plugins/colo.so" "$T/p/x.so"
+    eq "$RC" 0 "driver status"
+    out_has '^sessions run 2, wrong plugins 0, wrong verdicts 0$'
+}
+
+t_api_plugin_rewritten_in_place_refused() {
+    reload_setup
+    { reload_job p end; reload_job p end; } >"$T/jobs"
+    # Same inode, new mtime: glibc would hand out the old mapping.
+    reload_run touch -d '+1 minute' "$T/p/x.so"
+    eq "$RC" 1 "driver status"
+    err_has "p\.ini:.*handler x: refusing plugin: the file was rewritten in place since this process loaded it"
+    out_has '^sessions run 1, wrong plugins 0, wrong verdicts 1$'
+}
