@@ -12,12 +12,16 @@ $(BUILD)/tests/api-sessions: tests/api/api-sessions.c $(PUBLIC_HDRS) \
 # tests/abi/: a plugin and a caller built against the frozen headers of
 # released ABIs (-I of the frozen copy first, so it wins over core/include).
 ABI10_INC := -Itests/abi/v1.0
-TEST_BINS += $(BUILD)/test-plugins/abi10.so $(BUILD)/tests/old-caller
+# abi10-nodelete is the same plugin marked RTLD_NODELETE: it stays mapped
+# after its last dlclose(), as C++ plugins with unique symbols do.
+TEST_BINS += $(BUILD)/test-plugins/abi10.so \
+             $(BUILD)/test-plugins/abi10-nodelete.so $(BUILD)/tests/old-caller
 
-$(BUILD)/test-plugins/abi10.so: tests/abi/plugin-v10.c \
-        $(wildcard tests/abi/v1.0/xlsr/*.h)
+$(BUILD)/test-plugins/abi10.so $(BUILD)/test-plugins/abi10-nodelete.so: \
+        tests/abi/plugin-v10.c $(wildcard tests/abi/v1.0/xlsr/*.h)
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) $(ABI10_INC) $(PLUGIN_CFLAGS) -o $@ $< $(PLUGIN_LDFLAGS)
+	$(CC) $(CFLAGS) $(ABI10_INC) $(PLUGIN_CFLAGS) -o $@ $< $(PLUGIN_LDFLAGS) \
+	    $(if $(findstring nodelete,$@),-Wl$(comma)-z$(comma)nodelete)
 
 # The caller links against an unversioned stand-in of the old library (its
 # references then carry no version, as in a binary of that time) and runs

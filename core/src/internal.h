@@ -236,6 +236,9 @@ static inline void xlsr__progress(struct xlsr_session *s)
 }
 
 extern const struct xlsr_host xlsr__host;
+/* A shadow candidate's copy of the caller's ctx, always a dry run. */
+void xlsr__dry_ctx(struct xlsr_slot *slot,
+                   const struct xlsr_restore_ctx *ctx);
 
 struct xlsr_binding *xlsr__binding_for(struct xlsr_session *s, uint32_t type);
 void xlsr__logf(struct xlsr_session *s, enum xlsr_log_level level,

@@ -287,12 +287,18 @@ XLSR_API int xlsr_session_open(const struct xlsr_config *cfg,
     }
     if (!s)
         return xlsr__fail(err, XLSR_ERR_NOMEM, "out of memory");
+    if (opts && !opts->size) {
+        /* Without a size the core cannot know how much to read. */
+        free(s);
+        return xlsr__fail(err, XLSR_ERR_CONFIG, "session options without "
+                          "a size (set opts->size = sizeof(struct "
+                          "xlsr_session_opts))");
+    }
     s->cfg = cfg;
     s->ctx = ctx;
     if (opts)
         memcpy(&s->opts, opts,
-               opts->size && opts->size < sizeof(s->opts) ? opts->size
-                                                          : sizeof(s->opts));
+               opts->size < sizeof(s->opts) ? opts->size : sizeof(s->opts));
     if (!s->opts.progress)
         s->opts.progress_bytes = 0;
     s->next_progress = s->opts.progress_bytes;

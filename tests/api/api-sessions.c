@@ -4,7 +4,8 @@
  * from many threads; and measures sessions per second.
  *
  *   api-sessions sequence JOBS         the issue-12 sequence, single thread:
- *                                      S1(A), S2(A), close S1, S3(B)
+ *                                      S1(A), S2(A), close S1, S3(B), and
+ *                                      back; then jobs 3... one by one
  *   api-sessions threads N M JOBS      N threads x M sessions each, every
  *                                      thread keeping its previous session
  *                                      open while it opens the next
@@ -251,6 +252,13 @@ static int sequence(void)
     struct live *k2 = sequence_once(&jobs[1], &jobs[0]);
     close_job(k1);
     close_job(k2);
+    /* Then, with every session closed, the other jobs one by one: fresh
+     * loads on the descriptors the first ones used. */
+    for (size_t i = 2; i < njobs; i++) {
+        struct live *l = open_job(&jobs[i]);
+        run_job(l, &jobs[i]);
+        close_job(l);
+    }
     return 0;
 }
 
