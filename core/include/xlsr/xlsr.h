@@ -97,7 +97,8 @@ enum xlsr_format {
 };
 
 struct xlsr_session_opts {
-    uint32_t size;              /* sizeof(struct xlsr_session_opts) */
+    uint32_t size;              /* sizeof(struct xlsr_session_opts); 0 is
+                                   refused (NULL opts: all defaults) */
     xlsr_log_fn log;            /* NULL: discard */
     xlsr_print_fn print;        /* NULL: discard */
     void *opaque;
