@@ -7,7 +7,7 @@ $(BUILD)/tests/api-sessions: tests/api/api-sessions.c $(PUBLIC_HDRS) \
         $(BUILD)/lib/libxlsr.so
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) $(XCFLAGS) -pthread -o $@ $< $(XLDFLAGS) \
-	    -L$(BUILD)/lib -lxlsr -Wl,-rpath,'$$ORIGIN/../lib'
+	    -L$(BUILD)/lib -lxlsr -Wl,-rpath,'$$ORIGIN/../lib' -ldl
 
 # tests/abi/: a plugin and a caller built against the frozen headers of
 # released ABIs (-I of the frozen copy first, so it wins over core/include).

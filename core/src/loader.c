@@ -22,7 +22,10 @@
  * load still opens and vets the file at its path; a registry hit then
  * shares the object instead of dlopen()ing another name.  The registry
  * mirrors the dynamic linker's own process-wide table and is the core's
- * only global state, behind one mutex.
+ * only global state, behind one mutex.  Names the registry does not own
+ * (the embedder's own fd names) can still go stale: so before a new
+ * object's entry point is called, /proc/self/maps must say that it is
+ * mapped from the vetted file.
  */
 #include <dlfcn.h>
 #include <errno.h>
@@ -32,6 +35,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <unistd.h>
 
 #include "internal.h"
@@ -163,6 +167,33 @@ static void dso_put(struct xlsr_dso *d)
     free(d);
 }
 
+/* Whether the page at addr is mapped from the file (dev, ino): what
+ * /proc/self/maps says.  The dynamic linker returns an object it already
+ * has when the name matches, whatever file the name means now: a stale
+ * /proc/self/fd name left by someone else in this process would hand us a
+ * foreign object, and this catches it before any of its code is called. */
+static bool mapped_from(const void *addr, dev_t dev, ino_t ino)
+{
+    FILE *f = fopen("/proc/self/maps", "re");
+    char line[512];
+    bool ok = false;
+    if (!f)
+        return false;
+    while (fgets(line, sizeof(line), f)) {
+        unsigned long lo, hi, inode;
+        unsigned maj, min;
+        if (sscanf(line, "%lx-%lx %*s %*s %x:%x %lu", &lo, &hi, &maj, &min,
+                   &inode) != 5)
+            continue;
+        if ((uintptr_t)addr < lo || (uintptr_t)addr >= hi)
+            continue;
+        ok = maj == major(dev) && min == minor(dev) && inode == ino;
+        break;
+    }
+    fclose(f);
+    return ok;
+}
+
 /* dlopen() of the entry's name, its entry point and descriptor check.
  * Called with dso_lock held, on an entry holding a reference. */
 static int dso_open(struct xlsr_dso *d, struct xlsr_error *err)
@@ -183,6 +214,11 @@ static int dso_open(struct xlsr_dso *d, struct xlsr_error *err)
                           "shared library (%s)", XLSR_PLUGIN_ENTRY,
                           e ? e : "symbol is NULL");
     }
+    if (!mapped_from(sym, d->dev, d->ino))
+        return xlsr__fail(err, XLSR_ERR_CONFIG, "refusing plugin: the "
+                          "dynamic linker handed out an object mapped from "
+                          "another file for %s (a stale /proc/self/fd name "
+                          "of something else in this process?)", name);
     xlsr_plugin_entry_fn entry;
     memcpy(&entry, &sym, sizeof(entry));    /* object -> function pointer */
     const struct xlsr_plugin *desc = entry();

@@ -14,6 +14,9 @@
  *                                      for a line on stdin (the plugin
  *                                      files change meanwhile), then opens
  *                                      and runs job 2 while job 1 is open
+ *   api-sessions stale SO JOBS         as an embedder that dlopen()s SO by
+ *                                      its /proc/self/fd name and closes
+ *                                      the fd, then runs job 1
  *
  * JOBS has one line per (configuration, stream), tab-separated:
  *     CONFIG  STREAM  EXIT  VERDICT  TYPE=PLUGIN,...
@@ -24,6 +27,7 @@
  * verdict.  Configurations are loaded once and shared by all threads, as
  * the API allows.
  */
+#include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -281,6 +285,25 @@ static int reload(void)
     return 0;
 }
 
+/* Leaves a stale /proc/self/fd name behind, as careless code elsewhere in
+ * the process might, then runs a session. */
+static int stale(const char *so)
+{
+    char name[64];
+    int fd = open(so, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        die("cannot open ", so);
+    snprintf(name, sizeof(name), "/proc/self/fd/%d", fd);
+    if (!dlopen(name, RTLD_NOW | RTLD_LOCAL))
+        die("dlopen failed: ", dlerror());
+    close(fd);
+    printf("stale name %s\n", name);
+    struct live *l = open_job(&jobs[0]);
+    run_job(l, &jobs[0]);
+    close_job(l);
+    return 0;
+}
+
 struct worker {
     pthread_t tid;
     unsigned index, sessions;
@@ -337,6 +360,9 @@ int main(int argc, char **argv)
     if (argc == 3 && !strcmp(argv[1], "sequence")) {
         load_jobs(argv[2]);
         rc = sequence();
+    } else if (argc == 4 && !strcmp(argv[1], "stale")) {
+        load_jobs(argv[3]);
+        rc = stale(argv[2]);
     } else if (argc == 3 && !strcmp(argv[1], "reload")) {
         load_jobs(argv[2]);
         rc = reload();
@@ -348,7 +374,7 @@ int main(int argc, char **argv)
                      quiet);
     } else {
         fprintf(stderr, "usage: api-sessions sequence JOBS | threads N M "
-                "JOBS | bench N M JOBS | reload JOBS\n");
+                "JOBS | bench N M JOBS | reload JOBS | stale SO JOBS\n");
         return 2;
     }
     unsigned wp = atomic_load(&wrong_plugins), wv = atomic_load(&wrong_verdicts);

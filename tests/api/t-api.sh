@@ -283,3 +283,18 @@ t_api_plugin_rewritten_in_place_refused() {
     err_has "p\.ini:.*handler x: refusing plugin: the file was rewritten in place since this process loaded it"
     out_has '^sessions run 1, wrong plugins 0, wrong verdicts 1$'
 }
+
+t_api_foreign_stale_fd_name_caught() {
+    api_configs
+    api_streams
+    # Job: A on plain.  The embedder itself leaves "/proc/self/fd/N"
+    # naming colo.so; the loader's first plugin (end) then opens on fd N.
+    verdict "$T/A.ini" "$T/plain"
+    printf '%s\t%s\t%s\t%s\t%s\n' "$T/A.ini" "$T/plain" "$RC" "$V" \
+        "$BIND_A" >"$T/jobs"
+    expect 1 "$API" stale "$B/plugins/colo.so" "$T/jobs"
+    out_has '^stale name /proc/self/fd/[0-9]+$'
+    # Caught before any code of the foreign object runs as a plugin.
+    err_has "end\.so: .*refusing plugin: the dynamic linker handed out an object mapped from another file for /proc/self/fd/[0-9]+"
+    out_has 'wrong plugins 0, wrong verdicts 1$'
+}
