@@ -302,7 +302,7 @@ XLSR_API int xlsr_config_load(const char *path, struct xlsr_config **out,
     int rc = XLSR_ERR_NOMEM;
 
     *out = NULL;
-    memset(p.err, 0, sizeof(*p.err));
+    xlsr__err_clear(p.err);
     if (!c)
         goto out;
     c->max_record_bytes = DEFAULT_MAX_RECORD;

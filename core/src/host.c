@@ -12,6 +12,11 @@
 #include "internal.h"
 
 static void h_log(xlsr_handle *h, enum xlsr_log_level level,
+                  const char *fmt, ...) XLSR_PRINTF(3, 4);
+static void h_fail(xlsr_handle *h, const char *fmt, ...) XLSR_PRINTF(2, 3);
+static void h_print(xlsr_handle *h, const char *fmt, ...) XLSR_PRINTF(2, 3);
+
+static void h_log(xlsr_handle *h, enum xlsr_log_level level,
                   const char *fmt, ...)
 {
     char buf[1536];
@@ -101,6 +106,18 @@ static const char *h_conf_dir(xlsr_handle *h)
     return h->s->cfg->dir;
 }
 
+void xlsr__dry_ctx(struct xlsr_slot *slot,
+                   const struct xlsr_restore_ctx *ctx)
+{
+    /* The caller's ctx may be laid out by an older header: copy what it
+     * has, no more (its size was checked at open). */
+    size_t n = ctx->size < sizeof(*ctx) ? ctx->size : sizeof(*ctx);
+    memset(&slot->dry_ctx, 0, sizeof(slot->dry_ctx));
+    memcpy(&slot->dry_ctx, ctx, n);
+    slot->dry_ctx.size = (uint32_t)n;
+    slot->dry_ctx.dry_run = true;
+}
+
 static struct xlsr_restore_ctx *h_restore_ctx(xlsr_handle *h)
 {
     struct xlsr_slot *slot = h->slot;
@@ -108,10 +125,8 @@ static struct xlsr_restore_ctx *h_restore_ctx(xlsr_handle *h)
         return h->s->ctx;
     /* A shadow candidate sees the same target, always as a dry run, and
      * its results never reach the caller. */
-    if (h->s->state == XLSR__S_IDLE) {
-        slot->dry_ctx = *h->s->ctx;
-        slot->dry_ctx.dry_run = true;
-    }
+    if (h->s->state == XLSR__S_IDLE)
+        xlsr__dry_ctx(slot, h->s->ctx);
     return &slot->dry_ctx;
 }
 

@@ -9,6 +9,7 @@
 #define XLSR_INTERNAL_H
 
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 #include <xlsr/xlsr.h>
@@ -17,6 +18,8 @@
 
 /* --- errors (error.c) ---------------------------------------------- */
 
+/* Empties an error record, its size stamped (xlsr.h). */
+void xlsr__err_clear(struct xlsr_error *err);
 /* Sets rc and reason; returns rc so callers can `return xlsr__fail(...)`. */
 int xlsr__fail(struct xlsr_error *err, int rc, const char *fmt, ...)
     XLSR_PRINTF(3, 4);
@@ -118,13 +121,19 @@ struct xlsr_config {
 const char *xlsr__conf_get(const struct xlsr_conf_section *s,
                            const char *key, unsigned *line);
 
+/* The restore context as ABI 1.0 laid it out: the least a caller's
+ * ctx->size may say. */
+#define XLSR__CTX_V10_SIZE                                                \
+    (offsetof(struct xlsr_restore_ctx, have_results) + sizeof(bool))
+
 /* --- plugin loader (loader.c) -------------------------------------- */
+
+struct xlsr_dso;             /* a loaded object, shared (loader.c) */
 
 struct xlsr_loaded {
     char *name;             /* as configured */
     char *path;             /* resolved file */
-    int fd;                 /* the vetted file, open while loaded */
-    void *dl;
+    struct xlsr_dso *dso;   /* the object, one per file in the process */
     const struct xlsr_plugin *desc;
 };
 
@@ -277,6 +286,9 @@ static inline void xlsr__progress(struct xlsr_session *s)
 }
 
 extern const struct xlsr_host xlsr__host;
+/* A shadow candidate's copy of the caller's ctx, always a dry run. */
+void xlsr__dry_ctx(struct xlsr_slot *slot,
+                   const struct xlsr_restore_ctx *ctx);
 
 struct xlsr_binding *xlsr__binding_for(struct xlsr_session *s, uint32_t type);
 void xlsr__logf(struct xlsr_session *s, enum xlsr_log_level level,

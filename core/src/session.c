@@ -275,16 +275,30 @@ XLSR_API int xlsr_session_open(const struct xlsr_config *cfg,
 
     if (!err)
         err = &dummy;
-    memset(err, 0, sizeof(*err));
+    xlsr__err_clear(err);
     *out = NULL;
+    if (!ctx || ctx->size < XLSR__CTX_V10_SIZE) {
+        /* Plugins read and write every member up to have_results. */
+        free(s);
+        return xlsr__fail(err, XLSR_ERR_CONFIG, "restore context of %u "
+                          "bytes is smaller than ABI 1.0's %zu (set "
+                          "ctx->size = sizeof(struct xlsr_restore_ctx))",
+                          ctx ? ctx->size : 0, XLSR__CTX_V10_SIZE);
+    }
     if (!s)
         return xlsr__fail(err, XLSR_ERR_NOMEM, "out of memory");
+    if (opts && !opts->size) {
+        /* Without a size the core cannot know how much to read. */
+        free(s);
+        return xlsr__fail(err, XLSR_ERR_CONFIG, "session options without "
+                          "a size (set opts->size = sizeof(struct "
+                          "xlsr_session_opts))");
+    }
     s->cfg = cfg;
     s->ctx = ctx;
     if (opts)
         memcpy(&s->opts, opts,
-               opts->size && opts->size < sizeof(s->opts) ? opts->size
-                                                          : sizeof(s->opts));
+               opts->size < sizeof(s->opts) ? opts->size : sizeof(s->opts));
     if (!s->opts.progress)
         s->opts.progress_bytes = 0;
     s->next_progress = s->opts.progress_bytes;
@@ -319,6 +333,11 @@ XLSR_API void xlsr_session_close(struct xlsr_session *s)
         xlsr__plugin_unload(&s->plugins[i]);
     free(s->plugins);
     free(s->bind);
+    /* The caller's ctx outlives us: leave no pointer into freed memory. */
+    if (s->xl_config && s->ctx->xl_config == s->xl_config) {
+        s->ctx->xl_config = NULL;
+        s->ctx->xl_config_len = 0;
+    }
     free(s->xl_config);
     free(s->body);
     xlsr__reader_free(&s->rd);
@@ -354,6 +373,8 @@ XLSR_API void xlsr_session_bindings(const struct xlsr_session *s,
     }
 }
 
+static void emit(struct xlsr_session *s, enum xlsr_log_level level,
+                 bool print, const char *fmt, va_list ap) XLSR_PRINTF(4, 0);
 static void emit(struct xlsr_session *s, enum xlsr_log_level level,
                  bool print, const char *fmt, va_list ap)
 {

@@ -487,7 +487,8 @@ XLSR_API int xlsr_session_run(struct xlsr_session *s, int fd,
     s->res = res ? res : &rdummy;
     s->err = err ? err : &edummy;
     memset(s->res, 0, sizeof(*s->res));
-    memset(s->err, 0, sizeof(*s->err));
+    s->res->size = sizeof(*s->res);
+    xlsr__err_clear(s->err);
     if (s->state != XLSR__S_IDLE)
         return xlsr__fail(s->err, XLSR_ERR_HANDLER,
                           "a session runs one stream once");
@@ -514,7 +515,7 @@ XLSR_API int xlsr_session_run(struct xlsr_session *s, int fd,
         s->res->complete = s->state == XLSR__S_NORMAL;
         rc = trailing(s, exact);
         if (rc == XLSR_OK) {
-            memset(s->err, 0, sizeof(*s->err));
+            xlsr__err_clear(s->err);
             rc = XLSR_STOP;
         }
     }

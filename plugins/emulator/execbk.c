@@ -8,15 +8,35 @@
  * pending signal with sigtimedwait() unless one was already pending
  * before, so nothing leaks to the rest of the process.  The child gets
  * SIGPIPE reset to default and an empty signal mask.
+ *
+ * SIGCHLD belongs to the process that embeds libxlsr, not to us (libxl's
+ * libxl_childproc_setmode: the toolstack may ignore SIGCHLD, have its own
+ * handler, or reap every child with waitpid(-1)).  A command started the
+ * usual way (fork, posix_spawn) would then be reaped by the kernel
+ * (SIGCHLD ignored: our waitpid fails with ECHILD) or by the toolstack
+ * (its status lost to us), and would send the toolstack a SIGCHLD for a
+ * pid it never started.  So the command runs one level down:
+ *
+ *   us --clone(exit signal 0)--> keeper --_Fork()--> command (execve)
+ *
+ * The keeper never calls execve (which would reset its exit signal to
+ * SIGCHLD), so it sends us no SIGCHLD, the kernel never reaps it on its
+ * own (autoreap applies to SIGCHLD children only: kernel/signal.c,
+ * do_notify_parent), and waitpid() without __WALL does not see it; only
+ * our waitpid(keeper, __WALL) collects it.  The keeper resets its own
+ * signal dispositions, waits for the command (its child, nobody else's)
+ * and writes the command's pid and wait status to a pipe.  We wait for
+ * that one pid and nothing else, and change no disposition of ours.
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
-#include <spawn.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -55,31 +75,165 @@ char **execbk_split(const char *cmd, int *argc)
     return argv;
 }
 
-static int spawn(char *const argv[], int rfd, pid_t *pid, char *err,
-                 size_t errlen)
-{
-    posix_spawn_file_actions_t fa;
-    posix_spawnattr_t at;
-    sigset_t none, def;
-    int r;
+/* What the keeper (and a command that failed to start) report on the
+ * status pipe, in order: PID, then EXEC_ERRNO if execve() failed, then
+ * STATUS.  PID is for whoever must signal the command (a timeout); the
+ * keeper itself is never signalled. */
+enum { MSG_PID = 1, MSG_EXEC_ERRNO = 2, MSG_STATUS = 3 };
+struct msg {
+    int32_t kind, value;
+};
 
+static void put(int fd, int kind, int value)
+{
+    struct msg m = { kind, value };
+    while (write(fd, &m, sizeof(m)) < 0 && errno == EINTR)
+        ;
+}
+
+/* Closes every fd from 3 up, but keep. */
+static void close_from3(int keep, int maxfd)
+{
+    if (syscall(SYS_close_range, 3u, (unsigned)keep - 1, 0u) < 0 ||
+        syscall(SYS_close_range, (unsigned)keep + 1, ~0u, 0u) < 0)
+        for (int fd = 3; fd < maxfd; fd++)
+            if (fd != keep)
+                close(fd);
+}
+
+/* The command, in the keeper's child. */
+static void command(char *const argv[], int rfd, int sfd, int maxfd)
+{
+    sigset_t none;
+    if (rfd == STDIN_FILENO ? fcntl(rfd, F_SETFD, 0) < 0
+                            : dup2(rfd, STDIN_FILENO) < 0)
+        goto fail;
+    if (dup2(STDERR_FILENO, STDOUT_FILENO) < 0)
+        goto fail;
+    close_from3(sfd, maxfd);        /* sfd itself is close-on-exec */
     sigemptyset(&none);
-    sigemptyset(&def);
-    sigaddset(&def, SIGPIPE);
-    posix_spawn_file_actions_init(&fa);
-    posix_spawnattr_init(&at);
-    posix_spawn_file_actions_adddup2(&fa, rfd, STDIN_FILENO);
-    posix_spawn_file_actions_adddup2(&fa, STDERR_FILENO, STDOUT_FILENO);
-    posix_spawn_file_actions_addclosefrom_np(&fa, 3);
-    posix_spawnattr_setsigmask(&at, &none);
-    posix_spawnattr_setsigdefault(&at, &def);
-    posix_spawnattr_setflags(&at, POSIX_SPAWN_SETSIGMASK |
-                             POSIX_SPAWN_SETSIGDEF);
-    r = posix_spawn(pid, argv[0], &fa, &at, argv, environ);
-    posix_spawn_file_actions_destroy(&fa);
-    posix_spawnattr_destroy(&at);
-    if (r != 0) {
-        snprintf(err, errlen, "cannot run %s: %s", argv[0], strerror(r));
+    sigprocmask(SIG_SETMASK, &none, NULL);
+    execve(argv[0], argv, environ);
+fail:
+    put(sfd, MSG_EXEC_ERRNO, errno);
+    _exit(127);
+}
+
+/* The keeper: a copy of a process that may have other threads, so only
+ * async-signal-safe calls (_Fork, not fork: no atfork handlers).  Every
+ * signal is blocked on entry (our caller blocked them around clone()), so
+ * no handler of the embedding process runs here; the dispositions it set
+ * are reset before anything is unblocked, in the command. */
+static void keeper(char *const argv[], int rfd, int sfd, int maxfd)
+{
+    struct sigaction dfl;
+    int st;
+
+    memset(&dfl, 0, sizeof(dfl));
+    dfl.sa_handler = SIG_DFL;
+    for (int sig = 1; sig < NSIG; sig++) {
+        struct sigaction old;
+        /* Caught signals, SIGPIPE and SIGCHLD (ignored, it would reap
+         * the command before we wait) to the default; other ignored
+         * signals stay ignored, as across any execve(). */
+        if (sigaction(sig, NULL, &old) == 0 && old.sa_handler != SIG_DFL &&
+            (old.sa_handler != SIG_IGN || sig == SIGPIPE || sig == SIGCHLD))
+            sigaction(sig, &dfl, NULL);
+    }
+    pid_t pid = _Fork();
+    if (pid == 0)
+        command(argv, rfd, sfd, maxfd);
+    if (pid < 0) {
+        put(sfd, MSG_EXEC_ERRNO, errno);
+        _exit(1);
+    }
+    put(sfd, MSG_PID, pid);
+    close_from3(sfd, maxfd);        /* our copy of the stdin pipe too */
+    while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
+        ;
+    put(sfd, MSG_STATUS, st);
+    _exit(0);
+}
+
+/* Starts argv[0] with rfd as its stdin, under a keeper (see the top of
+ * the file); *sfd is the read end of the status pipe. */
+static int spawn(char *const argv[], int rfd, pid_t *kpid, int *sfd,
+                 char *err, size_t errlen)
+{
+    sigset_t all, old;
+    struct rlimit rl;
+    int sp[2], maxfd = 1024;
+
+    if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY)
+        maxfd = rl.rlim_cur < 65536 ? (int)rl.rlim_cur : 65536;
+    if (pipe2(sp, O_CLOEXEC) < 0) {
+        snprintf(err, errlen, "cannot run %s: pipe: %s", argv[0],
+                 strerror(errno));
+        return -1;
+    }
+    sigfillset(&all);
+    pthread_sigmask(SIG_SETMASK, &all, &old);
+    /* fork() semantics (no CLONE_VM, a copy-on-write stack), exit signal
+     * 0.  Every argument zero, so the per-architecture argument order of
+     * the raw clone system call does not matter. */
+    long r = syscall(SYS_clone, 0ul, 0ul, 0ul, 0ul, 0ul);
+    if (r == 0) {
+        close(sp[0]);
+        keeper(argv, rfd, sp[1], maxfd);
+    }
+    int clone_errno = errno;
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    close(sp[1]);
+    if (r < 0) {
+        close(sp[0]);
+        snprintf(err, errlen, "cannot run %s: clone: %s", argv[0],
+                 strerror(clone_errno));
+        return -1;
+    }
+    *kpid = (pid_t)r;
+    *sfd = sp[0];
+    return 0;
+}
+
+/* Reads the keeper's report to its end and collects the keeper.  0 with
+ * the command's wait status, or -1 with a reason. */
+static int reap(const char *cmd, pid_t kpid, int sfd, int *st, char *err,
+                size_t errlen)
+{
+    struct msg m;
+    int exec_errno = 0, have_status = 0, kst;
+    ssize_t n;
+
+    for (;;) {
+        n = read(sfd, &m, sizeof(m));
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n != (ssize_t)sizeof(m))
+            break;
+        if (m.kind == MSG_EXEC_ERRNO)
+            exec_errno = m.value;
+        else if (m.kind == MSG_STATUS) {
+            *st = m.value;
+            have_status = 1;
+        }
+    }
+    close(sfd);
+    /* Only our keeper; __WALL because it has no exit signal. */
+    while (waitpid(kpid, &kst, __WALL) < 0) {
+        if (errno != EINTR) {
+            snprintf(err, errlen, "waitpid for %s: %s", cmd,
+                     strerror(errno));
+            return -1;
+        }
+    }
+    if (exec_errno) {
+        snprintf(err, errlen, "cannot run %s: %s", cmd,
+                 strerror(exec_errno));
+        return -1;
+    }
+    if (!have_status) {
+        snprintf(err, errlen, "lost the exit status of %s (its keeper "
+                 "process ended with wait status 0x%x)", cmd, kst);
         return -1;
     }
     return 0;
@@ -153,15 +307,15 @@ static void describe(char *err, size_t errlen, const char *cmd, int st,
 int execbk_run(char *const argv[], const uint8_t *buf, size_t len,
                char *err, size_t errlen)
 {
-    int p[2], st = 0, werr;
-    pid_t pid;
+    int p[2], st = 0, werr, sfd;
+    pid_t kpid;
     size_t done;
 
     if (pipe2(p, O_CLOEXEC) < 0) {
         snprintf(err, errlen, "pipe: %s", strerror(errno));
         return -1;
     }
-    if (spawn(argv, p[0], &pid, err, errlen) < 0) {
+    if (spawn(argv, p[0], &kpid, &sfd, err, errlen) < 0) {
         close(p[0]);
         close(p[1]);
         return -1;
@@ -169,13 +323,8 @@ int execbk_run(char *const argv[], const uint8_t *buf, size_t len,
     close(p[0]);
     done = feed_nosigpipe(p[1], buf, len, &werr);
     close(p[1]);
-    while (waitpid(pid, &st, 0) < 0) {
-        if (errno != EINTR) {
-            snprintf(err, errlen, "waitpid for %s: %s", argv[0],
-                     strerror(errno));
-            return -1;
-        }
-    }
+    if (reap(argv[0], kpid, sfd, &st, err, errlen) < 0)
+        return -1;
     if (WIFEXITED(st) && WEXITSTATUS(st) == 0 && werr == 0)
         return 0;
     describe(err, errlen, argv[0], st, done, len, werr);

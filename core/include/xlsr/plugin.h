@@ -61,8 +61,12 @@ enum xlsr_rec_type {
  */
 enum xlsr_rc {
     XLSR_OK = 0,
-    XLSR_DECLINE = 1,   /* record(): not mine, try the next binding; only
-                           allowed before any side effect */
+    XLSR_DECLINE = 1,   /* record(): not mine.  There is one binding per
+                           type: the core handles the record as one with
+                           no binding (an optional type is skipped unless
+                           [core] unknown_records = fail; a mandatory type
+                           fails the stream).  Only before any side
+                           effect. */
     XLSR_STOP = 2,      /* record(): the stream is complete (END handler) */
     XLSR_ERR_STREAM = -1,   /* malformed or refused stream content */
     XLSR_ERR_IO = -2,       /* read/write failure on the stream or output */
@@ -96,7 +100,10 @@ enum xlsr_log_level {
 
 /*
  * Everything about the restore target.  The caller fills the inputs; the
- * libxc plugin fills the results.  Shared by all plugins of one stream.
+ * libxc plugin fills the results.  Shared by all plugins of one stream,
+ * valid from init to fini.  It only grows at its end: the core refuses a
+ * ctx whose size is below ABI 1.0's, and a plugin using a member added
+ * later checks XLSR_CTX_HAS first.
  */
 struct xlsr_restore_ctx {
     uint32_t size;              /* sizeof(struct xlsr_restore_ctx) */
@@ -218,7 +225,10 @@ struct xlsr_plugin {
     const struct xlsr_conf_key *conf_keys;
 
     /* Once per stream, before the first byte is read.  *state is passed to
-     * the other callbacks.  Any error here aborts before reading. */
+     * the other callbacks.  Any error here aborts before reading.  All
+     * callbacks of one session come from the thread using that session;
+     * other sessions may call the same plugin from other threads at the
+     * same time (docs/plugin-guide.md, section 10). */
     int (*init)(const struct xlsr_host *host, xlsr_handle *h, void **state);
     /* One record.  XLSR_OK, XLSR_DECLINE, XLSR_STOP or an error. */
     int (*record)(void *state, const struct xlsr_record *rec);
@@ -243,6 +253,11 @@ typedef const struct xlsr_plugin *(*xlsr_plugin_entry_fn)(void);
 #define XLSR_HOST_HAS(host, member)                                       \
     ((host)->size >= offsetof(struct xlsr_host, member) +                 \
                          sizeof((host)->member))
+
+/* True when the caller's restore context has `member`. */
+#define XLSR_CTX_HAS(ctx, member)                                         \
+    ((ctx)->size >= offsetof(struct xlsr_restore_ctx, member) +           \
+                        sizeof((ctx)->member))
 
 /* Defines the entry point for a descriptor named `desc`. */
 #define XLSR_PLUGIN_DEFINE(desc)                                          \
