@@ -5,7 +5,7 @@
 
 API=$B/tests/api-sessions
 
-# Three configurations binding the same record types to different plugins,
+# Four configurations binding the same record types to different plugins,
 # so that a session handed another session's plugin object gets another
 # verdict (and is caught by the binding check before that).
 api_configs() {
@@ -115,8 +115,8 @@ t_api_overlapping_sessions_sequence() {
     expect 0 "$API" sequence "$T/seq"
     out_has '^sessions run 4, wrong plugins 0, wrong verdicts 0$'
     # Every pair of configurations, both ways, then a third afresh.  D's
-    # NODELETE plugin stays mapped after its last session; the loader then
-    # keeps its descriptor, and so its name, (without that, the 16-thread
+    # NODELETE plugin stays mapped after its last session, so the loader
+    # keeps its descriptor and so its name (without that, the 16-thread
     # run below gets wrong plugins: 125 of 800 when tried).
     for p in '1p;13p;19p' '7p;13p;1p' '3p;9p;15p' '16p;4p;10p' \
              '19p;7p;1p' '24p;1p;13p' '12p;24p;3p' '18p;20p;8p'; do
