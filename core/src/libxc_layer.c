@@ -75,6 +75,8 @@ int xlsr__legacy_refuse(struct xlsr_session *s, uint64_t off,
 
     if (xlsr__peek(&s->rd, 16, &p) == XLSR_OK)
         n = 16;
+    else if (xlsr__peek(&s->rd, XLSR_DETECT_BYTES, &p) == XLSR_OK)
+        n = XLSR_DETECT_BYTES;
     else if (b)
         p = b, n = XLSR_DETECT_BYTES;
     if (n)

@@ -148,8 +148,12 @@ static struct xlsr_binding *binding(struct xlsr_session *s,
 static void name_of(const struct xo_type *t, uint64_t type, char *buf,
                     size_t len)
 {
-    snprintf(buf, len, "xenopsd record %s (0x%04llx)",
-             t ? t->name : "(unknown)", (unsigned long long)type);
+    if (t)
+        snprintf(buf, len, "xenopsd record %s (0x%04llx)", t->name,
+                 (unsigned long long)type);
+    else
+        snprintf(buf, len, "xenopsd record 0x%04llx (unknown type)",
+                 (unsigned long long)type);
 }
 
 /* Xenops: xenopsd parses it with Sexplib; we want one balanced
@@ -268,12 +272,20 @@ static int one_record(struct xlsr_session *s)
     struct xlsr_binding *b = type > UINT32_MAX ? NULL
                                                : binding(s, t, type,
                                                          shape_type);
-    if (!b && !(t && t->shape == META))
+    if (!b && !(t && t->shape == META)) {
+        char sec[24];
+        size_t i = 0;
+        if (t)
+            for (; t->name[i] && i < sizeof(sec) - 1; i++)
+                sec[i] = (char)tolower((unsigned char)t->name[i]);
+        sec[i] = '\0';
+        if (!t)
+            snprintf(sec, sizeof(sec), "0x%llx", (unsigned long long)type);
         return xlsr__serr(s, XLSR_ERR_STREAM, off, "%s: no handler "
                           "configured for it (bind one in a [xenopsd.%s] "
-                          "section%s)", what, t ? t->name : "0x...",
-                          t && t->shape == RAW ? "; the blob plugin writes "
-                          "it to a file" : "");
+                          "section%s)", what, sec, t && t->shape == RAW
+                          ? "; the blob plugin writes it to a file" : "");
+    }
     if (t && (t->shape == LIBXC || t->shape == END)) {
         if (len64)      /* xenopsd ignores it: length unknown up front */
             xlsr__logf(s, XLSR_LOG_WARN, "offset %llu: %s: length %llu "
