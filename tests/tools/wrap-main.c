@@ -350,6 +350,7 @@ int main(int argc, char **argv)
         } else
             die("unknown mode %s", mode);
     }
+    free(o.recs);
     if (fclose(out) || (offs && fclose(offs)))
         die("closing the output: %s", strerror(errno));
     return 0;
