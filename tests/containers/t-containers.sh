@@ -289,6 +289,14 @@ t_xenopsd_unbound_blob_is_refused() {
 }
 
 t_xenopsd_sections_in_the_ini_file() {
+    # Listed by `xlsr plugins` under their xenopsd names; a vendor's type
+    # with a libxl type's number is not mistaken for that libxl binding.
+    printf '[core]\nplugin_dir = %s\n[xenopsd.0x3]\nplugin = end\n[xenopsd.varstored]\nplugin = blob\npath = /var/lib/xen/v.%%domid\n' "$B/plugins" >"$T/c.ini"
+    expect 0 "$XLSR" plugins -c "$T/c.ini"
+    out_has '^0x00000f11 Varstored \[xenopsd.varstored\]$'
+    out_has '^0x00000003 \(vendor\) \[xenopsd.0x3\]$'
+    out_has '^0x00000003 EMULATOR_CONTEXT$'
+    out_has '^    - not bound here \(default plugin = emulator\)$'
     for sec in "xenopsd.demu|libxl, libxc_legacy, qemu_xen and demu cannot be bound" \
                "xenopsd.0x0f01|cannot be bound" "xenopsd.nonsense|unknown record type 'nonsense'" \
                "vmware.foo|unknown section \[vmware.foo\] \(expected \[core\], \[record.TYPE\] or \[xenopsd.TYPE\]\)"; do
