@@ -29,7 +29,7 @@ struct xlsr__layers {
     bool bare_libxc;            /* a libxc stream with no libxl around it */
     char *libvirt_xml;          /* owned copies of container configs */
     char *xenops_sexp;
-    uint32_t occurrence[8];     /* xenopsd: records seen per shaped type */
+    uint32_t qemu_records;      /* xenopsd: Qemu_trad records so far */
 };
 
 /* One entry of the layer table (layers.c). */

@@ -228,13 +228,97 @@ static int emulator_shape(struct xlsr_session *s, uint32_t len,
     if (len)
         memmove(s->body + 8, s->body, len);
     memset(s->body, 0, 8);
-    uint32_t index = s->lay.occurrence[0]++;
+    uint32_t index = s->lay.qemu_records++;
     for (int i = 0; i < 4; i++)
         s->body[4 + i] = (uint8_t)(index >> (8 * i));
     rec->type = XLSR_REC_EMULATOR_CONTEXT;
     rec->length = len + 8;
     rec->body = s->body;
     return XLSR_OK;
+}
+
+/* No binding: what to bind, in the section name an operator writes. */
+static int unbound(struct xlsr_session *s, const struct xo_type *t,
+                   uint64_t type, uint64_t off, const char *what)
+{
+    char sec[24];
+    size_t i = 0;
+    if (t)
+        for (; t->name[i] && i < sizeof(sec) - 1; i++)
+            sec[i] = (char)tolower((unsigned char)t->name[i]);
+    sec[i] = '\0';
+    if (!t)
+        snprintf(sec, sizeof(sec), "0x%llx", (unsigned long long)type);
+    return xlsr__serr(s, XLSR_ERR_STREAM, off, "%s: no handler configured "
+                      "for it (bind one in a [xenopsd.%s] section%s)", what,
+                      sec, t && t->shape == RAW ? "; the blob plugin "
+                      "writes it to a file" : "");
+}
+
+/* Hands rec to b; a failure names the record the image really had. */
+static int hand_over(struct xlsr_session *s, struct xlsr_binding *b,
+                     const struct xlsr_record *rec, const char *what)
+{
+    int rc = xlsr__dispatch_to(s, b, rec);
+    if (rc < 0 && rec->layer == XLSR_LAYER_LIBXL)
+        xlsr__err_relabel(s, "%s at offset %llu, handed over as %s", what,
+                          (unsigned long long)rec->offset,
+                          xlsr_rec_type_name(rec->type));
+    else if (rc < 0)
+        xlsr__err_relabel(s, "%s at offset %llu", what,
+                          (unsigned long long)rec->offset);
+    return rc;
+}
+
+/* Libxc and End_of_image: no body (xenopsd ignores their length, which
+ * a saver cannot know up front); the libxc stream follows Libxc. */
+static int no_body(struct xlsr_session *s, struct xlsr_binding *b,
+                   const struct xo_type *t, uint64_t len64,
+                   struct xlsr_record *rec, const char *what)
+{
+    if (len64)
+        xlsr__logf(s, XLSR_LOG_WARN, "offset %llu: %s: length %llu "
+                   "ignored, as xenopsd does",
+                   (unsigned long long)rec->offset, what,
+                   (unsigned long long)len64);
+    rec->type = t->shape == LIBXC ? XLSR_REC_LIBXC_CONTEXT : XLSR_REC_END;
+    int rc = hand_over(s, b, rec, what);
+    return t->shape == END && rc >= 0 ? XLSR_STOP : rc;
+}
+
+/* Every other record: the body, capped before it is read, then kept
+ * (Xenops) and handed over as it is or in libxl shape (Qemu_trad). */
+static int with_body(struct xlsr_session *s, struct xlsr_binding *b,
+                     const struct xo_type *t, uint64_t type, uint64_t len64,
+                     struct xlsr_record *rec, const char *what)
+{
+    char body_what[128];
+    int rc;
+
+    if (len64 > s->cfg->max_record_bytes || len64 > UINT32_MAX - 8)
+        return xlsr__serr(s, XLSR_ERR_LIMIT, rec->offset, "%s: body length "
+                          "%llu exceeds max_record_bytes (%llu)", what,
+                          (unsigned long long)len64,
+                          (unsigned long long)s->cfg->max_record_bytes);
+    uint32_t len = (uint32_t)len64;
+    snprintf(body_what, sizeof(body_what), "%s body", what);
+    if (len && (rc = xlsr__read_body(s, len, rec->offset, body_what)))
+        return rc;
+    if (t && t->shape == META && (rc = metadata(s, rec->offset, len)))
+        return rc;
+    if (!b)
+        return XLSR_OK;                 /* Xenops, unbound */
+    if (t && t->shape == EMU) {
+        rc = emulator_shape(s, len, rec->offset, rec);
+        if (rc)
+            return rc;
+    } else {
+        rec->type = (uint32_t)type;
+        rec->length = len;
+        rec->body = len ? s->body : NULL;
+        rec->layer = XLSR_LAYER_XENOPSD;
+    }
+    return hand_over(s, b, rec, what);
 }
 
 /* One record: framed, then routed.  XLSR_OK to go on, XLSR_STOP at the
@@ -266,72 +350,16 @@ static int one_record(struct xlsr_session *s)
         return xlsr__serr(s, XLSR_ERR_STREAM, off, "%s: %s", what, t->why);
 
     struct xlsr_record rec = { .offset = off, .layer = XLSR_LAYER_LIBXL };
-    uint32_t shape_type = !t ? 0 : t->shape == LIBXC
-                              ? XLSR_REC_LIBXC_CONTEXT : t->shape == EMU
-                              ? XLSR_REC_EMULATOR_CONTEXT : XLSR_REC_END;
+    uint32_t shaped = !t ? 0 : t->shape == LIBXC ? XLSR_REC_LIBXC_CONTEXT
+                             : t->shape == EMU ? XLSR_REC_EMULATOR_CONTEXT
+                             : XLSR_REC_END;
     struct xlsr_binding *b = type > UINT32_MAX ? NULL
-                                               : binding(s, t, type,
-                                                         shape_type);
-    if (!b && !(t && t->shape == META)) {
-        char sec[24];
-        size_t i = 0;
-        if (t)
-            for (; t->name[i] && i < sizeof(sec) - 1; i++)
-                sec[i] = (char)tolower((unsigned char)t->name[i]);
-        sec[i] = '\0';
-        if (!t)
-            snprintf(sec, sizeof(sec), "0x%llx", (unsigned long long)type);
-        return xlsr__serr(s, XLSR_ERR_STREAM, off, "%s: no handler "
-                          "configured for it (bind one in a [xenopsd.%s] "
-                          "section%s)", what, sec, t && t->shape == RAW
-                          ? "; the blob plugin writes it to a file" : "");
-    }
-    if (t && (t->shape == LIBXC || t->shape == END)) {
-        if (len64)      /* xenopsd ignores it: length unknown up front */
-            xlsr__logf(s, XLSR_LOG_WARN, "offset %llu: %s: length %llu "
-                       "ignored, as xenopsd does", (unsigned long long)off,
-                       what, (unsigned long long)len64);
-        rec.type = shape_type;
-        rc = xlsr__dispatch_to(s, b, &rec);
-        if (rc < 0)
-            xlsr__err_relabel(s, "%s at offset %llu, handed over as %s",
-                              what, (unsigned long long)off,
-                              xlsr_rec_type_name(shape_type));
-        return t->shape == END && rc >= 0 ? XLSR_STOP : rc;
-    }
-    if (len64 > s->cfg->max_record_bytes || len64 > UINT32_MAX - 8)
-        return xlsr__serr(s, XLSR_ERR_LIMIT, off, "%s: body length %llu "
-                          "exceeds max_record_bytes (%llu)", what,
-                          (unsigned long long)len64,
-                          (unsigned long long)s->cfg->max_record_bytes);
-    uint32_t len = (uint32_t)len64;
-    char body_what[128];
-    snprintf(body_what, sizeof(body_what), "%s body", what);
-    if (len && (rc = xlsr__read_body(s, len, off, body_what)))
-        return rc;
-    if (t && t->shape == META && (rc = metadata(s, off, len)))
-        return rc;
-    if (!b)
-        return XLSR_OK;
-    if (t && t->shape == EMU) {
-        rc = emulator_shape(s, len, off, &rec);
-        if (rc)
-            return rc;
-    } else {
-        rec.type = (uint32_t)type;
-        rec.length = len;
-        rec.body = len ? s->body : NULL;
-        rec.layer = XLSR_LAYER_XENOPSD;
-    }
-    rc = xlsr__dispatch_to(s, b, &rec);
-    if (rc < 0 && rec.layer == XLSR_LAYER_LIBXL)
-        xlsr__err_relabel(s, "%s at offset %llu, handed over as %s", what,
-                          (unsigned long long)off,
-                          xlsr_rec_type_name(rec.type));
-    else if (rc < 0)
-        xlsr__err_relabel(s, "%s at offset %llu", what,
-                          (unsigned long long)off);
-    return rc;
+                                               : binding(s, t, type, shaped);
+    if (!b && !(t && t->shape == META))
+        return unbound(s, t, type, off, what);
+    if (t && (t->shape == LIBXC || t->shape == END))
+        return no_body(s, b, t, len64, &rec, what);
+    return with_body(s, b, t, type, len64, &rec, what);
 }
 
 int xlsr__run_xenopsd(struct xlsr_session *s)
