@@ -43,16 +43,15 @@ static const struct xlsr__layer_kind kinds[] = {
 
 /* Leading bytes of each magic, to name a stream too short to detect. */
 static const struct {
-    const char *magic;
-    size_t len;
+    const char *magic;          /* at least XLSR_DETECT_BYTES long */
     const char *what;
     size_t header;
 } prefixes[] = {
-    { "Xen saved domain, xl format\n \0 \r", 32, "xl save header", 48 },
-    { "libvirt-xml\n \0 \r", 16, "libvirt save header", 64 },
-    { "XenSavedDom", 11, "xenopsd signature", 15 },
-    { "LibxlFmt", 8, "libxl header", 16 },
-    { "\xff\xff\xff\xff\xff\xff\xff\xff", 8, "libxc image header", 24 },
+    { "Xen saved domain, xl format\n \0 \r", "xl save header", 48 },
+    { "libvirt-xml\n \0 \r", "libvirt save header", 64 },
+    { "XenSavedDom", "xenopsd signature", 15 },
+    { "LibxlFmt", "libxl header", 16 },
+    { "\xff\xff\xff\xff\xff\xff\xff\xff", "libxc image header", 24 },
 };
 
 static const char *const layer_names[] = {

@@ -45,7 +45,8 @@ static int legacy_kind(const uint8_t *b, size_t n, int *pv)
         return 0;
     if (hi == 0) {                  /* 64-bit: p2m_size < 2^32 */
         if (n >= 16)                /* then ~0UL (PV extended info) */
-            *pv = xlsr__le32(b + 8) == UINT32_MAX && xlsr__le32(b + 12) == UINT32_MAX;
+            *pv = xlsr__le32(b + 8) == UINT32_MAX &&
+                  xlsr__le32(b + 12) == UINT32_MAX;
         return 64;
     }
     if (hi == UINT32_MAX) {         /* 32-bit PV: extended-info marker */
