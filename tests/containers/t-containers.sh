@@ -323,8 +323,7 @@ t_bare_libxc() {
     "$GEN" --libxc hvm --pages 4 --checkpoints 1 --remus --ckpt-final-end -o "$T/ck"
     "$WRAP" libxc -i "$T/ck" -o "$T/s"
     vbad "$T/s" 'bare libxc stream: checkpoint: this libxc stream has no libxl stream around it'
-    # Restore hands a file to libxenguest from where the stream began.
-    MAXREC=1M cconf >/dev/null
+    # It goes to the LIBXC_CONTEXT binding: none, no way to read it.
     expect 1 "$XLSR" verify -c "$(mkconf none.ini </dev/null)" "$T/lxc"
     err_has 'bare libxc stream: no handler configured for it \(it goes to the \[record.libxc_context\] binding\)'
 }
@@ -334,8 +333,7 @@ t_legacy_images_refused_with_the_way_to_convert() {
     vbad "$T/leg" 'offset 0 \(0x0\): legacy \(Xen 4.5 or older\) save image, 64-bit toolstack, HVM guest, which xlsr does not read: convert it .*PYTHONPATH=/usr/lib/xen-4.17/lib/python /usr/lib/xen-4.17/bin/convert-legacy-stream -i IN -o OUT -w 64 -g hvm -f libxl$'
     printf '\0\1\0\0\377\377\377\377' >"$T/s"
     vbad "$T/s" '32-bit toolstack, PV guest.* -w 32 -g pv -f libxl'
-    printf '\0\1\0\0\377\377\377\377' >"$T/s"     # chunk type -1: HVM
-    printf '\0\1\0\0\376\377\377\377xxxxxxxx' >"$T/s"
+    printf '\0\1\0\0\376\377\377\377xxxxxxxx' >"$T/s"   # chunk -2: HVM
     vbad "$T/s" '32-bit toolstack, HVM guest.* -w 32 -g hvm'
     "$GEN" --xl-header --xl-mandatory 1 -o "$T/s"
     vbad "$T/s" 'xl save header without the libxl v2 flag: legacy .* -f libxl -x$'
