@@ -352,3 +352,25 @@ t_converted_legacy_stream_verifies() {
     out_has '^  emulator 0 \(unknown\) index 0: 16 bytes of device model state$'
     out_has '^layers: libxl v2 \(converted from legacy\) → libxc v3 x86 HVM \(converted from legacy\)$'
 }
+
+# Detection peeks from a pipe whose every read is short (dd bs=1: one byte
+# per write), in buffered mode (verify) and exact mode (restore).
+t_detection_from_a_one_byte_pipe() {
+    "$GEN" --xl-header --libxc hvm --pages 2 \
+        --rec emulator_context:emublob:2:0:64 -o "$T/ex.xl"
+    "$WRAP" libvirt -i "$T/ex.xl" -o "$T/lv"
+    "$WRAP" xenopsd -i "$T/ex.xl" -o "$T/xo"
+    "$WRAP" legacy -o "$T/leg"
+    c=$(cconf)
+    for f in lv xo; do
+        run sh -c "dd if='$T/$f' bs=1 status=none | '$XLSR' verify -c '$c' -"
+        [ "$RC" -eq 0 ] || { cat "$T/err"; fail "$f from a one-byte pipe"; }
+        # restore reads exactly (no read-ahead; libxc mode = verify here).
+        run sh -c "dd if='$T/$f' bs=1 status=none | '$XLSR' restore -c '$c' --domid 3 -"
+        [ "$RC" -eq 0 ] || { cat "$T/err"; fail "$f restore from a one-byte pipe"; }
+    done
+    eq "$(stat -c %s "$T/d/qemu-resume.3")" 64 "QEMU state from the exact reader"
+    run sh -c "dd if='$T/leg' bs=1 status=none | '$XLSR' verify -c '$c' -"
+    eq "$RC" 1 "legacy from a one-byte pipe"
+    err_has '64-bit toolstack, HVM guest'
+}
