@@ -88,15 +88,9 @@ static int parse(int argc, char **argv, enum xlsr_mode mode,
         case OPT_STRICT: o->strict = true; break;
         case OPT_DRY_RUN: o->ctx.dry_run = true; break;
         case OPT_FORMAT:
-            if (!strcmp(optarg, "auto"))
-                o->format = XLSR_FORMAT_AUTO;
-            else if (!strcmp(optarg, "xl"))
-                o->format = XLSR_FORMAT_XL;
-            else if (!strcmp(optarg, "libxl"))
-                o->format = XLSR_FORMAT_LIBXL;
-            else {
-                fprintf(stderr, "xlsr: --format: '%s' (auto, xl, libxl)\n",
-                        optarg);
+            if (xlsr_format_parse(optarg, &o->format)) {
+                fprintf(stderr, "xlsr: --format: '%s' (auto, xl, libvirt, "
+                        "xenopsd, libxl, libxc)\n", optarg);
                 return -1;
             }
             break;
@@ -247,6 +241,12 @@ int cli_stream(int argc, char **argv, enum xlsr_mode mode)
     if (so.progress && res.bytes >= so.progress_bytes)
         fprintf(stderr, "\rxlsr: %llu MiB read\n",
                 (unsigned long long)(res.bytes >> 20));
+    if (mode == XLSR_MODE_DUMP) {     /* the stack of layers, even when
+                                         it broke part-way */
+        char line[600];
+        xlsr_session_layer_line(s, line, sizeof(line));
+        printf("layers: %s\n", line[0] ? line : "(none recognised)");
+    }
     fflush(stdout);
     status = xlsr_exit_status(rc);
     if (rc) {

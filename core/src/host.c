@@ -207,12 +207,16 @@ static void h_return_fd(xlsr_handle *h, uint64_t consumed)
 static int h_checkpoint(xlsr_handle *h)
 {
     int rc = need_substream(h, "checkpoint");
+    if (!rc)
+        rc = xlsr__layers_libxl_ok(h->s, "checkpoint");
     return rc ? rc : xlsr__checkpoint(h->s);
 }
 
 static int h_libxl_record(xlsr_handle *h, uint32_t expect_type)
 {
     int rc = need_substream(h, "libxl_record");
+    if (!rc)
+        rc = xlsr__layers_libxl_ok(h->s, "libxl_record");
     return rc ? rc : xlsr__between_checkpoints(h->s, expect_type);
 }
 

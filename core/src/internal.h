@@ -40,6 +40,7 @@ int xlsr__parse_bool(const char *text, bool *out);
 
 #define XLSR_READ_BUF (128 * 1024)
 #define XLSR_PIPE_SIZE (1024 * 1024)
+#define XLSR_PEEK_MAX 64        /* most bytes xlsr__peek can look ahead */
 
 struct xlsr_reader {
     int fd;
@@ -52,6 +53,9 @@ struct xlsr_reader {
     uint8_t *buf;           /* read-ahead, non-exact mode only */
     size_t pos, len;
     int saved_flags;        /* file status flags to put back, or -1 */
+    /* Exact mode: bytes peeked (xlsr__peek) and not yet consumed. */
+    uint8_t pb[XLSR_PEEK_MAX];
+    size_t pbpos, pblen;
 };
 
 int xlsr__reader_init(struct xlsr_reader *r, int fd, bool exact);
@@ -85,6 +89,10 @@ void xlsr__reader_done(struct xlsr_reader *r);
  * XLSR_ERR_IO (errno kept). */
 int xlsr__read(struct xlsr_reader *r, void *dst, size_t len);
 int xlsr__skip(struct xlsr_reader *r, uint64_t len);
+/* Makes the next n (<= XLSR_PEEK_MAX) bytes visible at *p without
+ * consuming them (layer detection; reads never seek).  XLSR_ERR_EOF with
+ * r->got set when fewer remain. */
+int xlsr__peek(struct xlsr_reader *r, size_t n, const uint8_t **p);
 /* Reads to EOF, counting: for bytes after END. */
 int xlsr__drain(struct xlsr_reader *r, uint64_t *count);
 size_t xlsr__buffered(const struct xlsr_reader *r);
@@ -101,6 +109,8 @@ struct xlsr_conf_section {
     char *name;             /* "record.emulator_context" */
     unsigned line;
     uint32_t type;          /* record sections only */
+    enum xlsr_layer layer;  /* whose type: LIBXL [record.*], XENOPSD
+                               [xenopsd.*] */
     struct xlsr_conf_kv *kv;
     size_t nkv;
 };
@@ -142,6 +152,8 @@ int xlsr__plugin_load(const struct xlsr_config *cfg, const char *name,
 void xlsr__plugin_unload(struct xlsr_loaded *p);
 
 /* --- sessions (session.c, host.c, stream.c, checkpoint.c, machine.c) */
+
+#include "layers.h"
 
 struct xlsr_session;
 
@@ -273,6 +285,7 @@ struct xlsr_session {
     struct xlsr_slot *failed_slot;  /* whose error is being reported */
     int final_rc;                   /* what fini() is told */
     uint64_t next_progress;         /* offset of the next progress call */
+    struct xlsr__layers lay;        /* container layers (layers.c) */
 };
 
 /* Reports progress when the stream has moved far enough: cheap enough
@@ -318,6 +331,15 @@ int xlsr__rec_err(struct xlsr_session *s, int rc,
 /* Routes one framed record to its binding (record() then substream()),
  * after the rules of the state it is processed in (machine.c). */
 int xlsr__dispatch(struct xlsr_session *s, const struct xlsr_record *rec);
+/* The same to a given binding (not NULL), e.g. a container's. */
+int xlsr__dispatch_to(struct xlsr_session *s, struct xlsr_binding *b,
+                      const struct xlsr_record *rec);
+/* Body reads as the framer does them (growing as data arrives, into
+ * s->body), and the framer's message for a failed read. */
+int xlsr__read_body(struct xlsr_session *s, uint32_t len, uint64_t off,
+                    const char *what);
+int xlsr__short_read(struct xlsr_session *s, int rc, uint64_t off,
+                     const char *what, uint64_t want);
 /* Reads one checkpoint's libxl part, buffered, and applies it: XLSR_OK
  * (SUCCESS), XLSR_ERR_EOF (FAILOVER) or another error (ERROR). */
 int xlsr__checkpoint(struct xlsr_session *s);

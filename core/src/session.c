@@ -178,7 +178,7 @@ static int choose_wrapper(struct xlsr_session *s, struct xlsr_binding *b,
         b->wrap = &xlsr__wrap_canary;
     }
     if (shadow) {
-        if (xlsr__carries_substream(b->type))
+        if (xlsr__binding_substream(b))
             return bad_key(s, err, ls, "[%s]: a shadow cannot run on a record "
                            "followed by an inline stream (it can be read "
                            "once)", b->sec->name);
@@ -216,7 +216,7 @@ static int bind_all(struct xlsr_session *s, struct xlsr_error *err)
             return rc;
         for (int j = 0; j < 2; j++) {
             const struct xlsr_slot *slot = j ? &b->cand : &b->cur;
-            if (slot->plugin && xlsr__carries_substream(b->type) &&
+            if (slot->plugin && xlsr__binding_substream(b) &&
                 !slot->plugin->desc->substream) {
                 xlsr__err_where(err, "%s:%u", c->path, sec->line);
                 return xlsr__fail(err, XLSR_ERR_CONFIG, "[%s]: plugin %s "
@@ -339,6 +339,7 @@ XLSR_API void xlsr_session_close(struct xlsr_session *s)
         s->ctx->xl_config_len = 0;
     }
     free(s->xl_config);
+    xlsr__layers_free(s);
     free(s->body);
     xlsr__reader_free(&s->rd);
     free(s);
@@ -348,7 +349,8 @@ struct xlsr_binding *xlsr__binding_for(struct xlsr_session *s, uint32_t type)
 {
     /* A handful of bindings: a scan beats any index. */
     for (size_t i = 0; i < s->nbind; i++)
-        if (s->bind[i].type == type)
+        if (s->bind[i].type == type &&
+            s->bind[i].sec->layer == XLSR_LAYER_LIBXL)
             return &s->bind[i];
     return NULL;
 }

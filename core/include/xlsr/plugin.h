@@ -30,7 +30,7 @@ extern "C" {
  * plugin.minor <= core.minor.
  */
 #define XLSR_ABI_MAJOR 1
-#define XLSR_ABI_MINOR 1
+#define XLSR_ABI_MINOR 2
 
 /* Name of the one exported symbol; type xlsr_plugin_entry_fn. */
 #define XLSR_PLUGIN_ENTRY "xlsr_plugin_entry"
@@ -54,6 +54,36 @@ enum xlsr_rec_type {
 };
 /* Types from here on are optional: a reader may skip one it does not know. */
 #define XLSR_REC_OPTIONAL_MIN 0x80000000u
+
+/*
+ * The layers a stream can arrive in (docs/containers.md), outermost first
+ * in a file: an `xl save` header, a libvirt save header or a XenServer
+ * xenopsd suspend image around a libxl or libxc stream.  ABI 1.2.
+ */
+enum xlsr_layer {
+    XLSR_LAYER_LIBXL = 0,       /* libxl v2 stream */
+    XLSR_LAYER_XL = 1,          /* `xl save` header */
+    XLSR_LAYER_LIBVIRT = 2,     /* libvirt libxl driver save header */
+    XLSR_LAYER_XENOPSD = 3,     /* XenServer/XCP-ng suspend image */
+    XLSR_LAYER_LIBXC = 4,       /* libxc v2/v3 stream */
+    XLSR_LAYER_LEGACY = 5,      /* pre-v2 (Xen <= 4.5) image: refused */
+};
+
+/* xenopsd suspend image record types (xen-api ocaml/xenopsd/lib/
+ * suspend_image.ml), bound in [xenopsd.NAME] sections.  ABI 1.2. */
+enum xlsr_xenopsd_type {
+    XLSR_XENOPSD_XENOPS = 0x000f,       /* VM metadata, an s-expression */
+    XLSR_XENOPSD_LIBXC = 0x00f0,        /* a bare libxc stream follows */
+    XLSR_XENOPSD_LIBXL = 0x00f1,
+    XLSR_XENOPSD_LIBXC_LEGACY = 0x00f2,
+    XLSR_XENOPSD_QEMU_TRAD = 0x0f00,    /* the device model's state */
+    XLSR_XENOPSD_QEMU_XEN = 0x0f01,
+    XLSR_XENOPSD_DEMU = 0x0f10,
+    XLSR_XENOPSD_VARSTORED = 0x0f11,    /* UEFI variable store */
+    XLSR_XENOPSD_SWTPM0 = 0x0f12,       /* vTPM state */
+    XLSR_XENOPSD_SWTPM = 0x0f13,
+    XLSR_XENOPSD_END_OF_IMAGE = 0xffff,
+};
 
 /*
  * Results of callbacks and host functions.  Zero and positive values are
@@ -124,7 +154,19 @@ struct xlsr_restore_ctx {
     unsigned long store_mfn;
     unsigned long console_mfn;
     bool have_results;
+    /* ABI 1.2 (check XLSR_CTX_HAS): the configuration a container carried,
+     * NUL terminated, else NULL / 0.  The core sets them only when the
+     * caller's size covers them. */
+    const char *libvirt_xml;    /* libvirt save header: domain XML */
+    size_t libvirt_xml_len;
+    const char *xenops_sexp;    /* xenopsd Xenops record: s-expression */
+    size_t xenops_sexp_len;
 };
+
+/* True when a restore context (sized by its creator) has `member`. */
+#define XLSR_CTX_HAS(ctx, member)                                         \
+    ((ctx)->size >= offsetof(struct xlsr_restore_ctx, member) +           \
+                        sizeof((ctx)->member))
 
 /* One libxl record, owned by the core: valid only during the callback. */
 struct xlsr_record {
@@ -133,6 +175,13 @@ struct xlsr_record {
     uint64_t offset;            /* stream offset of the record header */
     const uint8_t *body;        /* length bytes (NULL when length == 0) */
     uint32_t checkpoint;        /* 1-based checkpoint number, 0 outside */
+    /* ABI 1.2 (read only when host->abi_minor >= 2): the layer `type` is
+     * a type of.  XLSR_LAYER_LIBXL for libxl records and for container
+     * records the core presents in libxl shape (a xenopsd Libxc record as
+     * LIBXC_CONTEXT, Qemu_trad as EMULATOR_CONTEXT, End_of_image as END);
+     * XLSR_LAYER_XENOPSD for the other xenopsd records (type = the
+     * xenopsd type, body as in the image). */
+    uint32_t layer;
 };
 
 /* Declared configuration keys; the core rejects keys not declared. */

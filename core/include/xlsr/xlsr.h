@@ -90,11 +90,19 @@ typedef void (*xlsr_log_fn)(void *opaque, enum xlsr_log_level level,
                             const char *msg);
 typedef void (*xlsr_print_fn)(void *opaque, const char *text);
 
+/* The outermost layer: detected from the first bytes, or forced. */
 enum xlsr_format {
-    XLSR_FORMAT_AUTO = 0,       /* xl header if its magic is there */
+    XLSR_FORMAT_AUTO = 0,       /* detect (docs/containers.md) */
     XLSR_FORMAT_XL = 1,         /* require the xl header */
     XLSR_FORMAT_LIBXL = 2,      /* bare libxl v2 stream */
+    XLSR_FORMAT_LIBVIRT = 3,    /* libvirt save header */
+    XLSR_FORMAT_XENOPSD = 4,    /* xenopsd suspend image */
+    XLSR_FORMAT_LIBXC = 5,      /* bare libxc stream (nothing is peeked:
+                                   the fd can go to libxenguest as is) */
 };
+/* "auto", "xl", "libvirt", "xenopsd", "libxl", "libxc": XLSR_OK or
+ * XLSR_ERR_CONFIG. */
+int xlsr_format_parse(const char *text, enum xlsr_format *out);
 
 struct xlsr_session_opts {
     uint32_t size;              /* sizeof(struct xlsr_session_opts); 0 is
@@ -144,6 +152,26 @@ int xlsr_session_run(struct xlsr_session *s, int fd,
                      struct xlsr_result *res, struct xlsr_error *err);
 /* Calls every plugin's fini and unloads them. */
 void xlsr_session_close(struct xlsr_session *s);
+
+/* The layers the run found, outermost first (kept after an error: the
+ * layers up to the failure).  Texts such as "libvirt save header
+ * (version 2, XML 1234 bytes)", "libxl v2", "libxc v3 x86 HVM". */
+struct xlsr_layer_info {
+    enum xlsr_layer layer;
+    uint64_t offset;            /* where its header begins */
+    char text[120];
+};
+size_t xlsr_session_layers(const struct xlsr_session *s,
+                           const struct xlsr_layer_info **out);
+/* All of them in one line, joined by " \u2192 " (UTF-8 arrow). */
+void xlsr_session_layer_line(const struct xlsr_session *s, char *buf,
+                             size_t len);
+/* "libvirt", "xenopsd", ... */
+const char *xlsr_layer_name(enum xlsr_layer layer);
+/* Name of a xenopsd record type ("Qemu_trad"), or NULL if unknown. */
+const char *xlsr_xenopsd_type_name(uint32_t type);
+/* Parses "qemu_trad", "Varstored", "0x0f11": XLSR_OK or XLSR_ERR_CONFIG. */
+int xlsr_xenopsd_type_parse(const char *text, uint32_t *type);
 
 /* One line per binding, as `xlsr plugins` prints it. */
 typedef void (*xlsr_binding_fn)(void *opaque, uint32_t type,
