@@ -303,11 +303,6 @@ typedef const struct xlsr_plugin *(*xlsr_plugin_entry_fn)(void);
     ((host)->size >= offsetof(struct xlsr_host, member) +                 \
                          sizeof((host)->member))
 
-/* True when the caller's restore context has `member`. */
-#define XLSR_CTX_HAS(ctx, member)                                         \
-    ((ctx)->size >= offsetof(struct xlsr_restore_ctx, member) +           \
-                        sizeof((ctx)->member))
-
 /* Defines the entry point for a descriptor named `desc`. */
 #define XLSR_PLUGIN_DEFINE(desc)                                          \
     XLSR_EXPORT const struct xlsr_plugin *xlsr_plugin_entry(void);        \
