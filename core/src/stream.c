@@ -265,10 +265,11 @@ static int substream(struct xlsr_session *s, struct xlsr_binding *b,
         rc = XLSR_ERR_HANDLER;
     if (rc == XLSR_OK && s->last_ckpt == XLSR__CK_ERROR)
         rc = XLSR_ERR_HANDLER;  /* told ERROR, it must not succeed */
-    if (rc < 0 && s->last_ckpt != XLSR__CK_SUCCESS &&
-        s->last_ckpt != XLSR__CK_NONE) {
-        /* A checkpoint went wrong first: that is the cause, and it is
-         * already described. */
+    if (rc < 0 && (s->last_ckpt == XLSR__CK_ERROR ||
+                   (s->last_ckpt == XLSR__CK_FAILOVER && !s->checkpoints))) {
+        /* A checkpoint went wrong first and libxc failed because of it
+         * (ERROR; FAILOVER with no consistent state): that is the cause,
+         * and it is already described. */
         *s->err = s->ckpt_err;
         return s->err->rc ? s->err->rc : XLSR_ERR_STREAM;
     }

@@ -159,8 +159,9 @@ child_main(struct child *c, const struct lx_api *api,
     done.b = r ? errno : 0;
     done.c = store_mfn;
     done.d = console_mfn;
-    send_msg(c, &done);
+    /* Closed first: closing logs, and nobody reads after the result. */
     api->interface_close(xch);
+    send_msg(c, &done);
     _exit(0);
 }
 
@@ -244,17 +245,19 @@ int lx_helper_reply(struct lx_helper *hp, int32_t value)
 int lx_helper_reap(struct lx_helper *hp, int kill_sig)
 {
     int status = 0;
-    if (hp->to_child >= 0)
-        close(hp->to_child);
-    if (hp->from_child >= 0)
-        close(hp->from_child);
-    hp->to_child = hp->from_child = -1;
+    /* Waited for before its pipes close: a child still writing would
+     * otherwise die of SIGPIPE instead of its own exit. */
     if (hp->pid > 0) {
         if (kill_sig)
             kill(hp->pid, kill_sig);
         while (waitpid(hp->pid, &status, 0) < 0 && errno == EINTR)
             ;
     }
+    if (hp->to_child >= 0)
+        close(hp->to_child);
+    if (hp->from_child >= 0)
+        close(hp->from_child);
+    hp->to_child = hp->from_child = -1;
     hp->pid = 0;
     return status;
 }

@@ -9,6 +9,11 @@
  * to the callbacks that need one.  A crash, leak or hang in libxenguest
  * takes the child down, never the embedding process; we can kill it.
  *
+ * The results travel in the DONE message (xc_domain_restore()'s out
+ * parameters, as libxl-save-helper reports them after it returns); the
+ * restore_results callback is libxenguest's for COLO only
+ * (handle_checkpoint()), whose restore xlsr refuses.
+ *
  * Unlike libxl we fork without exec: there is no helper binary to find
  * or install, and the child only calls into the libraries loaded before
  * the fork (it opens its own xc_interface: libxencall's hypercall buffers
