@@ -355,6 +355,8 @@ XLSR_API void xlsr_session_bindings(const struct xlsr_session *s,
 }
 
 static void emit(struct xlsr_session *s, enum xlsr_log_level level,
+                 bool print, const char *fmt, va_list ap) XLSR_PRINTF(4, 0);
+static void emit(struct xlsr_session *s, enum xlsr_log_level level,
                  bool print, const char *fmt, va_list ap)
 {
     char buf[2048];
