@@ -125,6 +125,10 @@ struct xlsr_loaded {
     const struct xlsr_plugin *desc;
 };
 
+/* Owner/mode rule for files that decide what code runs (config.c). */
+struct stat;
+int xlsr__vet_owner_mode(const struct stat *st, const char *what,
+                         struct xlsr_error *err);
 int xlsr__plugin_load(const struct xlsr_config *cfg, const char *name,
                       struct xlsr_loaded *out, struct xlsr_error *err);
 void xlsr__plugin_unload(struct xlsr_loaded *p);

@@ -238,6 +238,9 @@ static int init_slot(struct xlsr_session *s, struct xlsr_binding *b,
         return XLSR_OK;
     }
     s->reason_set = false;
+    /* Seen by a crash handler if foreign code dies in its init. */
+    xlsr__logf(s, XLSR_LOG_DEBUG, "init of plugin %s (%s) for [%s]",
+               d->name, slot->plugin->path, b->sec->name);
     int rc = d->init(&xlsr__host, &slot->handle, &slot->state);
     if (rc < 0) {
         snprintf(err->handler, sizeof(err->handler), "%s", d->name);
