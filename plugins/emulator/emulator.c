@@ -92,6 +92,28 @@ static const char *opt_str(struct emu_state *s, const char *key)
     return v;
 }
 
+/* True (with a reason) when a file template can only land outside dir:
+ * variables expand to decimal numbers, never to '/' or '..', so whether
+ * the result is directly in dir does not depend on their values, and a
+ * broken template is a configuration error at start-up, not a failure at
+ * the first EMULATOR_CONTEXT. */
+static bool path_outside(struct emu_state *s, const char *tmpl, char *err,
+                         size_t errlen)
+{
+    struct tmpl_vars zero = { .have_emu = true };
+    char path[PATH_MAX], why[PATH_MAX + 256];
+    const char *name;
+    if (tmpl_expand(tmpl, &zero, path, sizeof(path), why, sizeof(why)) < 0)
+        return false;           /* too long: reported when expanded */
+    if (filebk_check_path(s->dir, path, &name, why, sizeof(why)) == 0)
+        return false;
+    if (snprintf(err, errlen, "'%s' never names a file directly in dir "
+                 "'%s', whatever its variables expand to (%s)", tmpl, s->dir,
+                 why) < 0)
+        err[0] = '\0';
+    return true;
+}
+
 /* Fills one emu_cfg from key suffix sfx ("" or ".N"), falling back to
  * def when given. */
 static int load_cfg(struct emu_state *s, const char *sfx,
@@ -116,7 +138,8 @@ static int load_cfg(struct emu_state *s, const char *sfx,
     c->path = opt_str(s, key);
     if (!c->path)
         c->path = def ? def->path : s->default_path;
-    if (tmpl_check(c->path, true, err, sizeof(err)) < 0) {
+    if (tmpl_check(c->path, true, err, sizeof(err)) < 0 ||
+        (c->be == BE_FILE && path_outside(s, c->path, err, sizeof(err)))) {
         s->host->fail(s->h, "%s: %s", key, err);
         return XLSR_ERR_CONFIG;
     }
