@@ -125,6 +125,9 @@ struct xlsr_loaded {
     const struct xlsr_plugin *desc;
 };
 
+/* 0 if shadow_report names a file we can write safely, else -1 with a
+ * reason (wrappers.c). */
+int xlsr__shadow_report_check(const char *path, char *why, size_t whylen);
 /* Owner/mode rule for files that decide what code runs (config.c). */
 struct stat;
 int xlsr__vet_owner_mode(const struct stat *st, const char *what,

@@ -182,6 +182,10 @@ static int choose_wrapper(struct xlsr_session *s, struct xlsr_binding *b,
             return bad_key(s, err, ls, "[%s]: a shadow cannot run on a record "
                            "followed by an inline stream (it can be read "
                            "once)", b->sec->name);
+        char why[600];
+        if (report && xlsr__shadow_report_check(report, why, sizeof(why)))
+            return bad_key(s, err, b->sec->line, "[%s]: %s", b->sec->name,
+                           why);
         b->wrap = &xlsr__wrap_shadow;
         b->cand.dry = true;
     }
