@@ -221,7 +221,16 @@ struct xlsr_session {
     bool failover;                  /* the stream broke inside a checkpoint */
     int final_rc;                   /* what fini() is told */
     uint64_t next_progress;         /* offset of the next progress call */
+    uint64_t skipped, skipped_bytes;    /* optional records skipped */
 };
+
+/* Bounds on what a sender controls (bounds.c). */
+uint32_t xlsr__body_keep(struct xlsr_session *s,
+                         const struct xlsr_record *hdr);
+void xlsr__note_skip(struct xlsr_session *s, const struct xlsr_record *rec,
+                     const char *why);
+void xlsr__skip_summary(struct xlsr_session *s);
+int xlsr__trailing(struct xlsr_session *s);
 
 /* Reports progress when the stream has moved far enough: cheap enough
  * for every read. */

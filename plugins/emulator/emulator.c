@@ -420,6 +420,17 @@ static int emu_record(void *state, const struct xlsr_record *rec)
     return to_file(s, c, &v, me, blob, len);
 }
 
+/* Outside a real restore only the emulator header is looked at: the
+ * device model's state is read past, never held (dry runs print its
+ * length, which the header gives). */
+static uint32_t emu_body_needed(void *state, const struct xlsr_record *rec)
+{
+    struct emu_state *s = state;
+    if (s->ctx->mode == XLSR_MODE_RESTORE && !s->ctx->dry_run)
+        return rec->length;
+    return EMUHDR_SIZE;
+}
+
 static void emu_fini(void *state, int rc)
 {
     struct emu_state *s = state;
@@ -445,6 +456,7 @@ static const struct xlsr_plugin emulator_plugin = {
     .init = emu_init,
     .record = emu_record,
     .fini = emu_fini,
+    .body_needed = emu_body_needed,
 };
 
 XLSR_PLUGIN_DEFINE(emulator_plugin)
