@@ -63,6 +63,7 @@ int xlsr__trailing(struct xlsr_session *s)
     uint64_t n = rc == XLSR_OK ? s->rd.offset - end : s->rd.got;
 
     s->res->trailing_bytes = n;
+    s->err->have_type = false;  /* past the last record: no record to name */
     if (rc != XLSR_OK && rc != XLSR_ERR_EOF)
         return xlsr__serr(s, rc, end + n, "read error in the bytes after "
                           "END: %m");

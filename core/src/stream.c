@@ -12,7 +12,8 @@
  *                     stream and framing resumes right after it.
  *   END               its handler returns XLSR_STOP: the only clean end.
  *   [trailing bytes]  xl migrate's handshake follows END on the wire:
- *                     counted (verify/dump), an error with --strict.
+ *                     counted up to a bound (verify/dump), an error at
+ *                     the first byte with --strict (bounds.c).
  *
  * Every length is checked against max_record_bytes before a byte of the
  * body is read, and bodies are read in growing chunks, so a length field
@@ -315,11 +316,20 @@ int xlsr__frame_record(struct xlsr_session *s, struct xlsr_record *rec,
                           (unsigned long long)s->cfg->max_record_bytes);
     if (s->ctx->mode == XLSR_MODE_DUMP)
         dump_record(s, rec);
-    if (rec->length) {
-        rc = read_body(s, rec->length, off, "record body");
+    /* What nobody keeps is read past, never held (bounds.c). */
+    uint32_t keep = xlsr__body_keep(s, rec);
+    if (keep) {
+        rc = read_body(s, keep, off, "record body");
         if (rc)
             return rc;
         rec->body = s->body;
+    }
+    if (keep < rec->length) {
+        rc = xlsr__skip(&s->rd, rec->length - keep);
+        if (rc) {
+            s->rd.got += keep;
+            return short_read(s, rc, off, "record body", rec->length);
+        }
     }
     uint32_t padlen = (8 - (rec->length & 7)) & 7;
     uint8_t pad[8];
@@ -371,9 +381,7 @@ static int unhandled(struct xlsr_session *s, const struct xlsr_record *rec,
                           "cannot handle"
                         : "[core] unknown_records = fail");
     }
-    xlsr__logf(s, XLSR_LOG_INFO, "offset %llu: skipping optional record "
-               "type 0x%x (%u bytes): %s", (unsigned long long)rec->offset,
-               rec->type, rec->length, why);
+    xlsr__note_skip(s, rec, why);
     return XLSR_OK;
 }
 
@@ -464,20 +472,14 @@ XLSR_API int xlsr_session_run(struct xlsr_session *s, int fd,
         rc = XLSR_OK;
         s->res->complete = true;
         s->res->bytes = s->rd.offset;
-        if (!exact) {
-            rc = xlsr__drain(&s->rd, &s->res->trailing_bytes);
-            if (rc)
-                rc = short_read(s, rc, s->rd.offset, "bytes after END", 0);
-            else if (s->res->trailing_bytes && s->opts.strict)
-                rc = xlsr__serr(s, XLSR_ERR_STREAM, s->res->bytes, "%llu bytes "
-                                "after the END record (--strict)",
-                                (unsigned long long)s->res->trailing_bytes);
-        }
+        if (!exact)
+            rc = xlsr__trailing(s);     /* bounded (bounds.c) */
     } else if (rc == XLSR_STOP) {
         rc = XLSR_OK;
     }
     if (!s->res->bytes)
         s->res->bytes = s->rd.offset;
+    xlsr__skip_summary(s);
     for (size_t i = 0; i < s->nbind; i++)
         s->bind[i].wrap->finish(s, &s->bind[i]);
     rc = finish(s, rc);
