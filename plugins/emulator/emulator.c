@@ -54,6 +54,7 @@ struct emu_state {
     xlsr_handle *h;
     struct xlsr_restore_ctx *ctx;
     const char *dir;
+    unsigned exec_timeout;      /* seconds */
     char default_path[PATH_MAX];
     struct emu_cfg def, ids[NIDS];
     struct seen seen[MAX_SEEN];
@@ -79,6 +80,9 @@ static const struct xlsr_conf_key conf_keys[] = {
     { "exec", XLSR_CONF_STRING, false, NULL,
       "exec backend command: absolute path and arguments split on spaces, "
       "no shell; same variables as path" },
+    { "exec_timeout", XLSR_CONF_U64, false, "600",
+      "seconds an exec command may take (reading the blob and exiting) "
+      "before it is killed, 1-86400" },
     KEYS_FOR(0), KEYS_FOR(1), KEYS_FOR(2),
     { NULL, 0, false, NULL, NULL },
 };
@@ -194,6 +198,15 @@ static int emu_conf(struct emu_state *s)
         s->host->fail(s->h, "dir '%s' is too long", s->dir);
         return XLSR_ERR_CONFIG;
     }
+    uint64_t t;
+    if (s->host->conf_u64(s->h, "exec_timeout", &t) != XLSR_OK)
+        return XLSR_ERR_CONFIG;
+    if (t < 1 || t > 86400) {
+        s->host->fail(s->h, "exec_timeout = %" PRIu64 ": expected 1 to "
+                      "86400 seconds", t);
+        return XLSR_ERR_CONFIG;
+    }
+    s->exec_timeout = (unsigned)t;
     def_exec = opt_str(s, "exec");
     rc = load_cfg(s, "", NULL, def_exec, &s->def);
     for (int i = 0; rc == XLSR_OK && i < NIDS; i++) {
@@ -367,7 +380,8 @@ static int to_exec(struct emu_state *s, const struct emu_cfg *c,
                        PRIu32 " index %" PRIu32 ") into: %s", len,
                        v->emu_id, v->index, line);
         rc = XLSR_OK;
-    } else if (execbk_run(argv, blob, len, err, sizeof(err)) < 0) {
+    } else if (execbk_run(argv, blob, len, s->exec_timeout, err,
+                          sizeof(err)) < 0) {
         s->host->fail(s->h, "exec backend: %s", err);
     } else {
         s->host->log(s->h, XLSR_LOG_INFO, "piped %zu bytes into "

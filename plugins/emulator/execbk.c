@@ -8,15 +8,23 @@
  * pending signal with sigtimedwait() unless one was already pending
  * before, so nothing leaks to the rest of the process.  The child gets
  * SIGPIPE reset to default and an empty signal mask.
+ *
+ * Timeout: one deadline covers the whole run.  Our write end is made
+ * non-blocking and polled, so a command that never reads cannot block us;
+ * the wait polls a pidfd.  At the deadline the command is killed with
+ * SIGKILL and reaped.
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
+#include <poll.h>
 #include <signal.h>
 #include <spawn.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -85,8 +93,20 @@ static int spawn(char *const argv[], int rfd, pid_t *pid, char *err,
     return 0;
 }
 
-/* Writes the blob; returns bytes written, *werr = errno on failure. */
-static size_t feed(int wfd, const uint8_t *buf, size_t len, int *werr)
+/* Milliseconds left until deadline (a CLOCK_MONOTONIC time), 0 at most. */
+static int ms_left(const struct timespec *deadline)
+{
+    struct timespec now;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    long long ms = (long long)(deadline->tv_sec - now.tv_sec) * 1000 +
+                   (deadline->tv_nsec - now.tv_nsec) / 1000000;
+    return ms <= 0 ? 0 : ms > INT_MAX ? INT_MAX : (int)ms;
+}
+
+/* Writes the blob (wfd is non-blocking) until deadline; returns bytes
+ * written, *werr = errno on failure (ETIMEDOUT at the deadline). */
+static size_t feed(int wfd, const uint8_t *buf, size_t len,
+                   const struct timespec *deadline, int *werr)
 {
     size_t off = 0;
 
@@ -96,6 +116,16 @@ static size_t feed(int wfd, const uint8_t *buf, size_t len, int *werr)
         ssize_t r = write(wfd, buf + off, n);
         if (r < 0 && errno == EINTR)
             continue;
+        if (r < 0 && errno == EAGAIN) {
+            struct pollfd pfd = { .fd = wfd, .events = POLLOUT };
+            int left = ms_left(deadline);
+            if (left == 0) {
+                *werr = ETIMEDOUT;
+                break;
+            }
+            poll(&pfd, 1, left);
+            continue;
+        }
         if (r < 0) {
             *werr = errno;
             break;
@@ -105,9 +135,48 @@ static size_t feed(int wfd, const uint8_t *buf, size_t len, int *werr)
     return off;
 }
 
+/* Waits for pid until deadline: 0 with *st, or -1 on expiry (pid is then
+ * killed and reaped) or error (errno). */
+static int wait_until(pid_t pid, const struct timespec *deadline, int *st)
+{
+    int pfd = (int)syscall(SYS_pidfd_open, pid, 0);
+    for (;;) {
+        pid_t r = waitpid(pid, st, WNOHANG);
+        if (r == pid)
+            break;
+        if (r < 0 && errno != EINTR)
+            goto fail;
+        int left = ms_left(deadline);
+        if (left == 0) {
+            kill(pid, SIGKILL);
+            while (waitpid(pid, st, 0) < 0 && errno == EINTR)
+                ;
+            errno = ETIMEDOUT;
+            goto fail;
+        }
+        if (pfd >= 0) {         /* readable when the process exits */
+            struct pollfd p = { .fd = pfd, .events = POLLIN };
+            poll(&p, 1, left);
+        } else {                /* kernels before 5.3 */
+            struct timespec tick = { 0, 10 * 1000 * 1000 };
+            nanosleep(&tick, NULL);
+        }
+    }
+    if (pfd >= 0)
+        close(pfd);
+    return 0;
+fail:
+    if (pfd >= 0) {
+        int e = errno;
+        close(pfd);
+        errno = e;
+    }
+    return -1;
+}
+
 /* feed() with SIGPIPE held off (see the top of the file). */
 static size_t feed_nosigpipe(int wfd, const uint8_t *buf, size_t len,
-                             int *werr)
+                             const struct timespec *deadline, int *werr)
 {
     sigset_t pipe_set, old, pending;
     bool was_pending;
@@ -118,7 +187,7 @@ static size_t feed_nosigpipe(int wfd, const uint8_t *buf, size_t len,
     pthread_sigmask(SIG_BLOCK, &pipe_set, &old);
     sigpending(&pending);
     was_pending = sigismember(&pending, SIGPIPE);
-    done = feed(wfd, buf, len, werr);
+    done = feed(wfd, buf, len, deadline, werr);
     if (*werr == EPIPE && !was_pending) {
         struct timespec zero = { 0, 0 };
         while (sigtimedwait(&pipe_set, NULL, &zero) < 0 && errno == EINTR)
@@ -151,12 +220,15 @@ static void describe(char *err, size_t errlen, const char *cmd, int st,
 }
 
 int execbk_run(char *const argv[], const uint8_t *buf, size_t len,
-               char *err, size_t errlen)
+               unsigned timeout_s, char *err, size_t errlen)
 {
     int p[2], st = 0, werr;
+    struct timespec deadline;
     pid_t pid;
     size_t done;
 
+    clock_gettime(CLOCK_MONOTONIC, &deadline);
+    deadline.tv_sec += timeout_s;
     if (pipe2(p, O_CLOEXEC) < 0) {
         snprintf(err, errlen, "pipe: %s", strerror(errno));
         return -1;
@@ -167,14 +239,23 @@ int execbk_run(char *const argv[], const uint8_t *buf, size_t len,
         return -1;
     }
     close(p[0]);
-    done = feed_nosigpipe(p[1], buf, len, &werr);
+    /* Our end only: a command that stops reading must not block us past
+     * the deadline. */
+    fcntl(p[1], F_SETFL, fcntl(p[1], F_GETFL) | O_NONBLOCK);
+    done = feed_nosigpipe(p[1], buf, len, &deadline, &werr);
     close(p[1]);
-    while (waitpid(pid, &st, 0) < 0) {
-        if (errno != EINTR) {
+    if (werr == ETIMEDOUT)
+        deadline.tv_sec = 0, deadline.tv_nsec = 0;  /* kill it now */
+    int w = wait_until(pid, &deadline, &st);
+    if (w < 0 || werr == ETIMEDOUT) {
+        if (werr == ETIMEDOUT || errno == ETIMEDOUT)
+            snprintf(err, errlen, "command %s did not finish within "
+                     "exec_timeout (%u s): killed after reading %zu of %zu "
+                     "bytes", argv[0], timeout_s, done, len);
+        else
             snprintf(err, errlen, "waitpid for %s: %s", argv[0],
                      strerror(errno));
-            return -1;
-        }
+        return -1;
     }
     if (WIFEXITED(st) && WEXITSTATUS(st) == 0 && werr == 0)
         return 0;

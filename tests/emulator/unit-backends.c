@@ -187,7 +187,7 @@ static void t_exec_ok(void **st)
     static uint8_t blob[3 << 20];
     for (size_t i = 0; i < sizeof(blob); i++)
         blob[i] = (uint8_t)(i * 7);
-    assert_int_equal(execbk_run(argv, blob, sizeof(blob), err, sizeof(err)),
+    assert_int_equal(execbk_run(argv, blob, sizeof(blob), 30, err, sizeof(err)),
                      0);
     struct stat sb;
     assert_int_equal(stat(out, &sb), 0);
@@ -200,15 +200,15 @@ static void t_exec_status(void **st)
     (void)st;
     char err[512];
     char *argv[] = { "/bin/sh", "-c", "cat >/dev/null; exit 3", NULL };
-    assert_int_equal(execbk_run(argv, (const uint8_t *)"abc", 3, err,
+    assert_int_equal(execbk_run(argv, (const uint8_t *)"abc", 3, 30, err,
                                 sizeof(err)), -1);
     assert_string_equal(err, "command /bin/sh exited with status 3");
     char *argv2[] = { "/bin/sh", "-c", "kill -9 $$", NULL };
-    assert_int_equal(execbk_run(argv2, (const uint8_t *)"", 0, err,
+    assert_int_equal(execbk_run(argv2, (const uint8_t *)"", 0, 30, err,
                                 sizeof(err)), -1);
     assert_non_null(strstr(err, "was killed by signal 9"));
     char *argv3[] = { "/nonexistent/cmd", NULL };
-    assert_int_equal(execbk_run(argv3, (const uint8_t *)"", 0, err,
+    assert_int_equal(execbk_run(argv3, (const uint8_t *)"", 0, 30, err,
                                 sizeof(err)), -1);
     assert_non_null(strstr(err, "cannot run /nonexistent/cmd"));
 }
@@ -222,7 +222,7 @@ static void t_exec_epipe(void **st)
     char *argv[] = { "/bin/true", NULL };
     static uint8_t blob[4 << 20];
     sigset_t pend;
-    assert_int_equal(execbk_run(argv, blob, sizeof(blob), err, sizeof(err)),
+    assert_int_equal(execbk_run(argv, blob, sizeof(blob), 30, err, sizeof(err)),
                      -1);
     assert_non_null(strstr(err, "exited with status 0 after reading"));
     assert_non_null(strstr(err, "of 4194304 bytes"));
