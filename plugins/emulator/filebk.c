@@ -273,7 +273,7 @@ static int fill_tmp(int fd, const char *dir, const char *tmp,
 }
 
 /* A component of dir that is a symlink, for the error message. */
-static void name_symlink(const char *dir, char *err, size_t errlen)
+static void name_symlink(const char *dir, int e, char *err, size_t errlen)
 {
     char part[PATH_MAX];
     struct stat st;
@@ -291,8 +291,7 @@ static void name_symlink(const char *dir, char *err, size_t errlen)
             break;
         *slash = '/';
     }
-    snprintf(err, errlen, "cannot open directory %s: %s", dir,
-             strerror(ELOOP));
+    snprintf(err, errlen, "cannot open directory %s: %s", dir, strerror(e));
 }
 
 /* The portable walk: each component opened with O_NOFOLLOW. */
@@ -342,7 +341,7 @@ int filebk_open_dir(const char *dir, bool openat2_ok, char *err,
         fd = walk_dir(dir);
     if (fd < 0) {
         if (errno == ELOOP || errno == ENOTDIR)
-            name_symlink(dir, err, errlen);
+            name_symlink(dir, errno, err, errlen);
         else
             snprintf(err, errlen, "cannot open directory %s: %s", dir,
                      strerror(errno));
