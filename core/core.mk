@@ -6,7 +6,7 @@ CORE_SRCS   := $(sort $(wildcard core/src/*.c))
 CLI_SRCS    := $(sort $(wildcard core/cli/*.c))
 CORE_OBJS   := $(patsubst core/%.c,$(BUILD)/obj/core/%.o,$(CORE_SRCS))
 CLI_OBJS    := $(patsubst core/%.c,$(BUILD)/obj/core/%.o,$(CLI_SRCS))
-CORE_LIBS   := -linih -ldl
+CORE_LIBS   := -linih -lyajl -ldl
 CORE_OUTPUTS := $(BUILD)/lib/libxlsr.so.$(SOVERSION) $(BUILD)/lib/libxlsr.so \
                 $(BUILD)/lib/libxlsr.a $(BUILD)/bin/xlsr
 
@@ -14,10 +14,15 @@ $(BUILD)/obj/core/%.o: core/%.c $(PUBLIC_HDRS) $(wildcard core/src/*.h core/cli/
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) $(XCFLAGS) -fvisibility=hidden -Icore/cli -c -o $@ $<
 
-$(BUILD)/lib/libxlsr.so.$(SOVERSION): $(CORE_OBJS)
+# The version script is the export list: only the embedding API leaves the
+# library, with the symbol versions it names.
+CORE_MAP    := core/libxlsr.map
+
+$(BUILD)/lib/libxlsr.so.$(SOVERSION): $(CORE_OBJS) $(CORE_MAP)
 	@mkdir -p $(@D)
 	$(CC) -shared -Wl,-soname,libxlsr.so.$(SOVERSION) -Wl,-z,defs \
-	    -o $@ $^ $(XLDFLAGS) $(CORE_LIBS)
+	    -Wl,--version-script=$(CORE_MAP) \
+	    -o $@ $(CORE_OBJS) $(XLDFLAGS) $(CORE_LIBS)
 
 $(BUILD)/lib/libxlsr.so: $(BUILD)/lib/libxlsr.so.$(SOVERSION)
 	ln -sf libxlsr.so.$(SOVERSION) $@

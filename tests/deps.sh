@@ -10,9 +10,10 @@
 set -eu
 level=${1:-run}
 
-# Build: compiler, the three Xen libraries (libxen-dev), inih, cmocka for
+# Build: compiler, the three Xen libraries (libxen-dev), inih, yajl (the
+# xl config JSON, as libxl reads it), cmocka for
 # the unit tests (a build dependency of the test binaries).
-run_pkgs="gcc make libc6-dev pkg-config libxen-dev libinih-dev libcmocka-dev"
+run_pkgs="gcc make libc6-dev pkg-config libxen-dev libinih-dev libyajl-dev libcmocka-dev"
 # Tests: Xen's verify-stream-v2 and xenstored (xen-utils-4.17), the
 # xenstore-* commands, zstd for the real corpus, GNU time for peak RSS,
 # xxd for byte checks, python3 for verify-stream-v2.

@@ -33,9 +33,9 @@ static const struct {
     int (*fn)(int argc, char **argv);
     const char *usage;
 } commands[] = {
-    { "dump", cmd_dump, "dump    [-c CONF] [-v] [--format auto|xl|libxl] "
+    { "dump", cmd_dump, "dump    [-c CONF] [-v] [--format FORMAT] "
       "[--strict] [--checkpointed remus|colo] FILE|-" },
-    { "verify", cmd_verify, "verify  [-c CONF] [--format auto|xl|libxl] "
+    { "verify", cmd_verify, "verify  [-c CONF] [--format FORMAT] "
       "[--strict] [--checkpointed remus|colo] FILE|-" },
     { "restore", cmd_restore, "restore [-c CONF] --domid N [--dm-domid M] "
       "[--dry-run] [--store-port P] [--console-port P]\n"
@@ -50,6 +50,8 @@ static void usage(FILE *f)
     for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
         fprintf(f, "  xlsr %s\n", commands[i].usage);
     fprintf(f, "\nThe configuration defaults to $XLSR_CONFIG, else %s.\n"
+            "FORMAT: auto (default: detected), xl, libvirt, xenopsd, "
+            "libxl, libxc.\n"
             "Exit status: 0 success, 1 stream or handler error, "
             "2 usage or configuration error.\n", XLSR_DEFAULT_CONFIG);
 }

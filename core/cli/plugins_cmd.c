@@ -95,13 +95,17 @@ static void one(void *opaque, uint32_t type, const char *section,
                 const struct xlsr_plugin *d, const char *role)
 {
     struct listing *l = opaque;
-    const char *name = xlsr_rec_type_name(type);
+    /* [xenopsd.*]: a container's record type (docs/containers.md), not
+     * compared with the default's libxl bindings. */
+    bool container = strncmp(section, "record.", 7) != 0;
+    const char *name = container ? xlsr_xenopsd_type_name(type)
+                                 : xlsr_rec_type_name(type);
     bool first = !l->any || type != l->last_type;
     if (first)
         printf("0x%08x %s [%s]\n", type, name ? name : "(vendor)", section);
     printf("    %s: %s %s, ABI %u.%u, %s\n", role, plugin, d->version,
            d->abi_major, d->abi_minor, path);
-    if (first)
+    if (first && !container)
         mark(l, type, xlsr_config_get(l->cfg, type, "plugin"));
     static const char *const types[] = { "?", "string", "number", "bool" };
     for (const struct xlsr_conf_key *k = d->conf_keys; l->keys && k && k->key;

@@ -91,15 +91,9 @@ static int parse(int argc, char **argv, enum xlsr_mode mode,
         case OPT_STRICT: o->strict = true; break;
         case OPT_DRY_RUN: o->ctx.dry_run = true; break;
         case OPT_FORMAT:
-            if (!strcmp(optarg, "auto"))
-                o->format = XLSR_FORMAT_AUTO;
-            else if (!strcmp(optarg, "xl"))
-                o->format = XLSR_FORMAT_XL;
-            else if (!strcmp(optarg, "libxl"))
-                o->format = XLSR_FORMAT_LIBXL;
-            else {
-                fprintf(stderr, "xlsr: --format: '%s' (auto, xl, libxl)\n",
-                        optarg);
+            if (xlsr_format_parse(optarg, &o->format)) {
+                fprintf(stderr, "xlsr: --format: '%s' (auto, xl, libvirt, "
+                        "xenopsd, libxl, libxc)\n", optarg);
                 return -1;
             }
             break;
@@ -181,27 +175,40 @@ static void summary(const struct cli_opts *o, const struct xlsr_result *r)
     const char *verb = o->ctx.mode == XLSR_MODE_RESTORE
                            ? (o->ctx.dry_run ? "restore (dry run)" : "restore")
                            : o->ctx.mode == XLSR_MODE_DUMP ? "dump" : "verify";
-    if (r->failover && r->partial_offset >= r->bytes) {
+    bool results = o->ctx.mode == XLSR_MODE_RESTORE && o->ctx.have_results;
+    if (r->failover && r->bytes == UINT64_MAX) {
+        /* libxenguest read a pipe: how far is not known. */
+        printf("%s: ok: failover after checkpoint %" PRIu32 "; stream "
+               "offsets after libxenguest's reads are unknown (a pipe)\n",
+               verb, r->checkpoints);
+    } else if (r->failover && r->partial_offset >= r->bytes) {
         printf("%s: ok: failover after checkpoint %" PRIu32 "; the stream "
                "ended at offset %" PRIu64 ", right after it\n", verb,
                r->checkpoints, r->bytes);
-        return;
-    }
-    if (r->failover) {
+    } else if (r->failover) {
         printf("%s: ok: failover after checkpoint %" PRIu32 "; the partial "
                "checkpoint began at offset %" PRIu64 " and was discarded\n",
                verb, r->checkpoints, r->partial_offset);
+    }
+    if (r->failover) {
+        if (results)
+            printf("restore: store_mfn %#lx console_mfn %#lx\n",
+                   o->ctx.store_mfn, o->ctx.console_mfn);
         return;
     }
-    printf("%s: ok: %" PRIu64 " records, %" PRIu64 " bytes, END reached",
-           verb, r->records, r->bytes);
+    if (r->bytes == UINT64_MAX)
+        printf("%s: ok: %" PRIu64 " records, END reached (stream offsets "
+               "unknown: libxenguest read a pipe)", verb, r->records);
+    else
+        printf("%s: ok: %" PRIu64 " records, %" PRIu64 " bytes, END "
+               "reached", verb, r->records, r->bytes);
     if (r->checkpoints)
         printf(", %" PRIu32 " checkpoints", r->checkpoints);
     if (r->trailing_bytes)
         printf("; %" PRIu64 " bytes after END (not part of the stream)",
                r->trailing_bytes);
     printf("\n");
-    if (o->ctx.mode == XLSR_MODE_RESTORE && o->ctx.have_results)
+    if (results)
         printf("restore: store_mfn %#lx console_mfn %#lx\n",
                o->ctx.store_mfn, o->ctx.console_mfn);
 }
@@ -238,6 +245,12 @@ int cli_stream(int argc, char **argv, enum xlsr_mode mode)
     if (so.progress && res.bytes >= so.progress_bytes)
         fprintf(stderr, "\rxlsr: %llu MiB read\n",
                 (unsigned long long)(res.bytes >> 20));
+    if (mode == XLSR_MODE_DUMP) {     /* the stack of layers, even when
+                                         it broke part-way */
+        char line[600];
+        xlsr_session_layer_line(s, line, sizeof(line));
+        printf("layers: %s\n", line[0] ? line : "(none recognised)");
+    }
     fflush(stdout);
     status = xlsr_exit_status(rc);
     if (rc) {

@@ -20,8 +20,9 @@ uint32_t xlsr__body_keep(struct xlsr_session *s,
                          const struct xlsr_record *hdr)
 {
     const struct xlsr_binding *b = xlsr__binding_for(s, hdr->type);
-    if (!b)
-        return 0;       /* dispatch skips it or fails on it: never read */
+    if (!b)     /* skipped by dispatch: never read; else it fails there */
+        return hdr->type >= XLSR_REC_OPTIONAL_MIN && !s->cfg->unknown_fail
+                   ? 0 : hdr->length;
     if (b->wrap != &xlsr__wrap_plain)
         return hdr->length;     /* a candidate may need the whole body */
     const struct xlsr_plugin *d = b->cur.plugin->desc;
@@ -56,10 +57,10 @@ void xlsr__skip_summary(struct xlsr_session *s)
                    (unsigned long long)s->skipped_bytes);
 }
 
-int xlsr__trailing(struct xlsr_session *s)
+int xlsr__trailing(struct xlsr_session *s, bool strict)
 {
     uint64_t end = s->rd.offset;
-    int rc = xlsr__skip(&s->rd, s->opts.strict ? 1 : TRAILING_MAX + 1);
+    int rc = xlsr__skip(&s->rd, strict ? 1 : TRAILING_MAX + 1);
     uint64_t n = rc == XLSR_OK ? s->rd.offset - end : s->rd.got;
 
     s->res->trailing_bytes = n;
@@ -67,7 +68,7 @@ int xlsr__trailing(struct xlsr_session *s)
     if (rc != XLSR_OK && rc != XLSR_ERR_EOF)
         return xlsr__serr(s, rc, end + n, "read error in the bytes after "
                           "END: %m");
-    if (n && s->opts.strict)
+    if (n && strict)
         return xlsr__serr(s, XLSR_ERR_STREAM, end, "bytes after the END "
                           "record (--strict)");
     if (n > TRAILING_MAX)

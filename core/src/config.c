@@ -69,6 +69,21 @@ static char *trim(char *s)
     return s;
 }
 
+/* Section names: one prefix per layer whose records can be bound. */
+static const struct section_kind {
+    const char *prefix;
+    enum xlsr_layer layer;
+    int (*parse)(const char *text, uint32_t *type);
+    const char *hint;
+} section_kinds[] = {
+    { "record.", XLSR_LAYER_LIBXL, xlsr_rec_type_parse,
+      "a name such as emulator_context, or a number such as 0x80000001" },
+    { "xenopsd.", XLSR_LAYER_XENOPSD, xlsr_xenopsd_type_parse,
+      "a xenopsd record name such as varstored, or a number such as "
+      "0x7001; libxl, libxc_legacy, qemu_xen and demu cannot be bound" },
+    { NULL, XLSR_LAYER_LIBXL, NULL, NULL },
+};
+
 static void section_header(struct parse *p, char *line)
 {
     char *s = trim(line);
@@ -89,21 +104,23 @@ static void section_header(struct parse *p, char *line)
         p->seen_core = p->in_core = true;
         return;
     }
-    if (strncmp(name, "record.", 7)) {
-        perr(p, "unknown section [%s] (expected [core] or [record.TYPE])",
-             name);
+    const struct section_kind *k = section_kinds;
+    while (k->prefix && strncmp(name, k->prefix, strlen(k->prefix)))
+        k++;
+    if (!k->prefix) {
+        perr(p, "unknown section [%s] (expected [core], [record.TYPE] or "
+             "[xenopsd.TYPE])", name);
         return;
     }
     uint32_t type;
-    if (xlsr_rec_type_parse(name + 7, &type)) {
-        perr(p, "[%s]: unknown record type '%s' (a name such as "
-             "emulator_context, or a number such as 0x80000001)",
-             name, name + 7);
+    const char *tname = name + strlen(k->prefix);
+    if (k->parse(tname, &type)) {
+        perr(p, "[%s]: unknown record type '%s' (%s)", name, tname, k->hint);
         return;
     }
     struct xlsr_config *c = p->cfg;
     for (size_t i = 0; i < c->nsec; i++) {
-        if (c->sec[i].type == type) {
+        if (c->sec[i].type == type && c->sec[i].layer == k->layer) {
             perr(p, "[%s]: record type 0x%x already has a handler, "
                  "section [%s] at line %u", name, type, c->sec[i].name,
                  c->sec[i].line);
@@ -121,6 +138,7 @@ static void section_header(struct parse *p, char *line)
     p->cur->name = strdup(name);
     p->cur->line = p->line;
     p->cur->type = type;
+    p->cur->layer = k->layer;
     if (!p->cur->name)
         perr(p, "out of memory");
 }
@@ -352,7 +370,7 @@ XLSR_API int xlsr_config_load(const char *path, struct xlsr_config **out,
     int rc = XLSR_ERR_NOMEM;
 
     *out = NULL;
-    memset(p.err, 0, sizeof(*p.err));
+    xlsr__err_clear(p.err);
     if (!c)
         goto out;
     c->max_record_bytes = DEFAULT_MAX_RECORD;
@@ -429,7 +447,7 @@ static const struct xlsr_conf_section *section_for(
     const struct xlsr_config *c, uint32_t type)
 {
     for (size_t i = 0; i < c->nsec; i++)
-        if (c->sec[i].type == type)
+        if (c->sec[i].type == type && c->sec[i].layer == XLSR_LAYER_LIBXL)
             return &c->sec[i];
     return NULL;
 }
@@ -437,9 +455,11 @@ static const struct xlsr_conf_section *section_for(
 XLSR_API size_t xlsr_config_types(const struct xlsr_config *c,
                                   uint32_t *types, size_t max)
 {
-    for (size_t i = 0; i < c->nsec && i < max; i++)
-        types[i] = c->sec[i].type;
-    return c->nsec;
+    size_t n = 0;
+    for (size_t i = 0; i < c->nsec; i++)
+        if (c->sec[i].layer == XLSR_LAYER_LIBXL && n++ < max)
+            types[n - 1] = c->sec[i].type;
+    return n;
 }
 
 XLSR_API const char *xlsr_config_get(const struct xlsr_config *c,

@@ -99,11 +99,9 @@ XLSR_API void xlsr_error_format(const struct xlsr_error *err, char *buf,
         PUT("offset %llu (0x%llx): ", (unsigned long long)err->offset,
             (unsigned long long)err->offset);
     if (err->have_type) {
-        const char *name = err->inner ? NULL : xlsr_rec_type_name(err->type);
+        const char *name = xlsr_rec_type_name(err->type);
         if (name)
             PUT("record %s (0x%x): ", name, err->type);
-        else if (err->inner)
-            PUT("libxc record 0x%x: ", err->type);
         else
             PUT("record 0x%x (%s): ", err->type,
                 err->type >= XLSR_REC_OPTIONAL_MIN ? "optional"
@@ -113,6 +111,12 @@ XLSR_API void xlsr_error_format(const struct xlsr_error *err, char *buf,
         PUT("handler %s: ", err->handler);
     PUT("%s", err->reason[0] ? err->reason : xlsr_strerror(err->rc));
 #undef PUT
+}
+
+void xlsr__err_clear(struct xlsr_error *err)
+{
+    memset(err, 0, sizeof(*err));
+    err->size = sizeof(*err);
 }
 
 int xlsr__vfail(struct xlsr_error *err, int rc, const char *fmt, va_list ap)

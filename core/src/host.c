@@ -11,8 +11,6 @@
 
 #include "internal.h"
 
-/* Declared with their format attributes so that the vsnprintf calls
- * below pass clang's -Wformat-nonliteral. */
 static void h_log(xlsr_handle *h, enum xlsr_log_level level,
                   const char *fmt, ...) XLSR_PRINTF(3, 4);
 static void h_fail(xlsr_handle *h, const char *fmt, ...) XLSR_PRINTF(2, 3);
@@ -108,6 +106,18 @@ static const char *h_conf_dir(xlsr_handle *h)
     return h->s->cfg->dir;
 }
 
+void xlsr__dry_ctx(struct xlsr_slot *slot,
+                   const struct xlsr_restore_ctx *ctx)
+{
+    /* The caller's ctx may be laid out by an older header: copy what it
+     * has, no more (its size was checked at open). */
+    size_t n = ctx->size < sizeof(*ctx) ? ctx->size : sizeof(*ctx);
+    memset(&slot->dry_ctx, 0, sizeof(slot->dry_ctx));
+    memcpy(&slot->dry_ctx, ctx, n);
+    slot->dry_ctx.size = (uint32_t)n;
+    slot->dry_ctx.dry_run = true;
+}
+
 static struct xlsr_restore_ctx *h_restore_ctx(xlsr_handle *h)
 {
     struct xlsr_slot *slot = h->slot;
@@ -115,16 +125,14 @@ static struct xlsr_restore_ctx *h_restore_ctx(xlsr_handle *h)
         return h->s->ctx;
     /* A shadow candidate sees the same target, always as a dry run, and
      * its results never reach the caller. */
-    if (!h->s->running) {
-        slot->dry_ctx = *h->s->ctx;
-        slot->dry_ctx.dry_run = true;
-    }
+    if (h->s->state == XLSR__S_IDLE)
+        xlsr__dry_ctx(slot, h->s->ctx);
     return &slot->dry_ctx;
 }
 
 static int need_substream(xlsr_handle *h, const char *what)
 {
-    if (h->s->in_substream)
+    if (xlsr__owns_substream(h->s))
         return XLSR_OK;
     h_fail(h, "%s called outside a sub-stream", what);
     return XLSR_ERR_HANDLER;
@@ -137,7 +145,7 @@ static int need_substream(xlsr_handle *h, const char *what)
 static int h_read(xlsr_handle *h, void *buf, size_t len)
 {
     struct xlsr_reader *r = &h->s->rd;
-    if (h->s->in_substream && xlsr__read_ahead(r, buf, len))
+    if (xlsr__owns_substream(h->s) && xlsr__read_ahead(r, buf, len))
         return XLSR_OK;
     int rc = need_substream(h, "read");
     if (rc)
@@ -149,7 +157,7 @@ static int h_read(xlsr_handle *h, void *buf, size_t len)
 static int h_skip(xlsr_handle *h, uint64_t len)
 {
     struct xlsr_reader *r = &h->s->rd;
-    if (h->s->in_substream && xlsr__skip_ahead(r, len))
+    if (xlsr__owns_substream(h->s) && xlsr__skip_ahead(r, len))
         return XLSR_OK;
     int rc = need_substream(h, "skip");
     if (rc)
@@ -199,13 +207,24 @@ static void h_return_fd(xlsr_handle *h, uint64_t consumed)
 static int h_checkpoint(xlsr_handle *h)
 {
     int rc = need_substream(h, "checkpoint");
+    if (!rc)
+        rc = xlsr__layers_libxl_ok(h->s, "checkpoint");
     return rc ? rc : xlsr__checkpoint(h->s);
 }
 
 static int h_libxl_record(xlsr_handle *h, uint32_t expect_type)
 {
     int rc = need_substream(h, "libxl_record");
+    if (!rc)
+        rc = xlsr__layers_libxl_ok(h->s, "libxl_record");
     return rc ? rc : xlsr__between_checkpoints(h->s, expect_type);
+}
+
+/* The libxc domain header's guest type, for libxl's record rules. */
+static void h_guest_type(xlsr_handle *h, uint32_t libxc_domain_type)
+{
+    if (!h->slot->dry)
+        xlsr__guest_from_libxc(h->s, libxc_domain_type);
 }
 
 static uint64_t h_max_record_bytes(xlsr_handle *h)
@@ -233,4 +252,5 @@ const struct xlsr_host xlsr__host = {
     .checkpoint = h_checkpoint,
     .max_record_bytes = h_max_record_bytes,
     .libxl_record = h_libxl_record,
+    .guest_type = h_guest_type,
 };

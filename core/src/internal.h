@@ -9,6 +9,7 @@
 #define XLSR_INTERNAL_H
 
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 #include <xlsr/xlsr.h>
@@ -17,6 +18,8 @@
 
 /* --- errors (error.c) ---------------------------------------------- */
 
+/* Empties an error record, its size stamped (xlsr.h). */
+void xlsr__err_clear(struct xlsr_error *err);
 /* Sets rc and reason; returns rc so callers can `return xlsr__fail(...)`. */
 int xlsr__fail(struct xlsr_error *err, int rc, const char *fmt, ...)
     XLSR_PRINTF(3, 4);
@@ -37,6 +40,7 @@ int xlsr__parse_bool(const char *text, bool *out);
 
 #define XLSR_READ_BUF (128 * 1024)
 #define XLSR_PIPE_SIZE (1024 * 1024)
+#define XLSR_PEEK_MAX 64        /* most bytes xlsr__peek can look ahead */
 
 struct xlsr_reader {
     int fd;
@@ -48,6 +52,10 @@ struct xlsr_reader {
     uint64_t base;          /* fd position at offset 0 (seekable fds) */
     uint8_t *buf;           /* read-ahead, non-exact mode only */
     size_t pos, len;
+    int saved_flags;        /* file status flags to put back, or -1 */
+    /* Exact mode: bytes peeked (xlsr__peek) and not yet consumed. */
+    uint8_t pb[XLSR_PEEK_MAX];
+    size_t pbpos, pblen;
 };
 
 int xlsr__reader_init(struct xlsr_reader *r, int fd, bool exact);
@@ -75,10 +83,16 @@ static inline bool xlsr__skip_ahead(struct xlsr_reader *r, uint64_t len)
     return true;
 }
 void xlsr__reader_free(struct xlsr_reader *r);
+/* The end of a run: puts back the fd's O_NONBLOCK if init cleared it. */
+void xlsr__reader_done(struct xlsr_reader *r);
 /* Exactly len bytes, or XLSR_ERR_EOF (r->got says how many came) or
  * XLSR_ERR_IO (errno kept). */
 int xlsr__read(struct xlsr_reader *r, void *dst, size_t len);
 int xlsr__skip(struct xlsr_reader *r, uint64_t len);
+/* Makes the next n (<= XLSR_PEEK_MAX) bytes visible at *p without
+ * consuming them (layer detection; reads never seek).  XLSR_ERR_EOF with
+ * r->got set when fewer remain. */
+int xlsr__peek(struct xlsr_reader *r, size_t n, const uint8_t **p);
 /* Reads to EOF, counting: for bytes after END. */
 int xlsr__drain(struct xlsr_reader *r, uint64_t *count);
 size_t xlsr__buffered(const struct xlsr_reader *r);
@@ -95,6 +109,8 @@ struct xlsr_conf_section {
     char *name;             /* "record.emulator_context" */
     unsigned line;
     uint32_t type;          /* record sections only */
+    enum xlsr_layer layer;  /* whose type: LIBXL [record.*], XENOPSD
+                               [xenopsd.*] */
     struct xlsr_conf_kv *kv;
     size_t nkv;
 };
@@ -115,13 +131,19 @@ struct xlsr_config {
 const char *xlsr__conf_get(const struct xlsr_conf_section *s,
                            const char *key, unsigned *line);
 
+/* The restore context as ABI 1.0 laid it out: the least a caller's
+ * ctx->size may say. */
+#define XLSR__CTX_V10_SIZE                                                \
+    (offsetof(struct xlsr_restore_ctx, have_results) + sizeof(bool))
+
 /* --- plugin loader (loader.c) -------------------------------------- */
+
+struct xlsr_dso;             /* a loaded object, shared (loader.c) */
 
 struct xlsr_loaded {
     char *name;             /* as configured */
     char *path;             /* resolved file */
-    int fd;                 /* the vetted file, open while loaded */
-    void *dl;
+    struct xlsr_dso *dso;   /* the object, one per file in the process */
     const struct xlsr_plugin *desc;
 };
 
@@ -136,7 +158,9 @@ int xlsr__plugin_load(const struct xlsr_config *cfg, const char *name,
                       struct xlsr_loaded *out, struct xlsr_error *err);
 void xlsr__plugin_unload(struct xlsr_loaded *p);
 
-/* --- sessions (session.c, host.c, stream.c, checkpoint.c) ---------- */
+/* --- sessions (session.c, host.c, stream.c, checkpoint.c, machine.c) */
+
+#include "layers.h"
 
 struct xlsr_session;
 
@@ -196,6 +220,48 @@ int xlsr__slot_substream(struct xlsr_session *s, struct xlsr_slot *slot,
 
 struct xlsr_pending;                /* a buffered checkpoint record */
 
+/*
+ * The states of one run (drawn, with every event and transition, atop
+ * machine.c).  One field, not a set of booleans: every combination that
+ * can be written down is one that can happen.
+ */
+enum xlsr__state {
+    XLSR__S_IDLE = 0,       /* opened, not run yet */
+    XLSR__S_HEADERS,        /* xl and libxl headers */
+    XLSR__S_NORMAL,         /* read one record, apply it, repeat */
+    XLSR__S_LIBXC,          /* the inline libxc stream's reader owns the fd */
+    XLSR__S_BUFFERING,      /* a checkpoint's libxl records, held */
+    XLSR__S_UNBUFFERING,    /* its CHECKPOINT_END came: applying them */
+    XLSR__S_CKPT_STATE,     /* COLO: the one CHECKPOINT_STATE between two */
+    XLSR__S_DONE,           /* the verdict is in */
+    XLSR__S_COUNT
+};
+
+/* How a run ended: exactly one, set once (xlsr__complete). */
+enum xlsr__verdict {
+    XLSR__V_NONE = 0,
+    XLSR__V_COMPLETE,       /* END applied, or a checkpointed stream's libxc
+                               part ended with no checkpoint */
+    XLSR__V_FAILOVER,       /* at checkpoint N, nothing after it applied */
+    XLSR__V_ERROR,
+};
+
+/* What the checkpoint callback tells libxc (XGR_CHECKPOINT_*). */
+enum xlsr__ckpt_result {
+    XLSR__CK_NONE = 0,      /* no checkpoint yet */
+    XLSR__CK_SUCCESS,
+    XLSR__CK_FAILOVER,      /* error while BUFFERING */
+    XLSR__CK_ERROR,         /* error while UNBUFFERING */
+};
+
+/* The guest type, as libxl's b_info.type decides what a stream may hold. */
+enum xlsr__guest {
+    XLSR__G_UNKNOWN = 0,
+    XLSR__G_PV,
+    XLSR__G_PVH,
+    XLSR__G_HVM,
+};
+
 struct xlsr_session {
     const struct xlsr_config *cfg;
     struct xlsr_restore_ctx *ctx;
@@ -205,10 +271,17 @@ struct xlsr_session {
     struct xlsr_binding *bind;
     size_t nbind;
     struct xlsr_reader rd;
-    bool running;                   /* inside xlsr_session_run */
-    bool in_substream;
-    bool in_checkpoint;             /* buffering one checkpoint */
+    enum xlsr__state state;
+    enum xlsr__verdict verdict;
+    bool checkpointed;              /* declared, or a checkpoint was seen */
+    unsigned libxc_streams;         /* LIBXC_CONTEXT records processed */
     uint32_t checkpoint;            /* number of the one being read */
+    uint32_t checkpoints;           /* complete and applied */
+    uint64_t ckpt_end;              /* offset after the last complete one */
+    enum xlsr__ckpt_result last_ckpt;   /* what libxc was last told */
+    struct xlsr_error ckpt_err;     /* why, when not SUCCESS */
+    enum xlsr__guest guest;         /* from the xl config, else libxc */
+    bool guest_from_config;
     struct xlsr_result *res;
     struct xlsr_error *err;         /* where the current run reports */
     char *xl_config;                /* owned copy of the xl header JSON */
@@ -217,10 +290,9 @@ struct xlsr_session {
     char reason[512];               /* host->fail() text of a handler */
     bool reason_set;
     struct xlsr_slot *failed_slot;  /* whose error is being reported */
-    bool fatal;                     /* a handler failed while unbuffering */
-    bool failover;                  /* the stream broke inside a checkpoint */
     int final_rc;                   /* what fini() is told */
     uint64_t next_progress;         /* offset of the next progress call */
+    struct xlsr__layers lay;        /* container layers (layers.c) */
     uint64_t skipped, skipped_bytes;    /* optional records skipped */
 };
 
@@ -230,7 +302,7 @@ uint32_t xlsr__body_keep(struct xlsr_session *s,
 void xlsr__note_skip(struct xlsr_session *s, const struct xlsr_record *rec,
                      const char *why);
 void xlsr__skip_summary(struct xlsr_session *s);
-int xlsr__trailing(struct xlsr_session *s);
+int xlsr__trailing(struct xlsr_session *s, bool strict);
 
 /* Reports progress when the stream has moved far enough: cheap enough
  * for every read. */
@@ -243,6 +315,9 @@ static inline void xlsr__progress(struct xlsr_session *s)
 }
 
 extern const struct xlsr_host xlsr__host;
+/* A shadow candidate's copy of the caller's ctx, always a dry run. */
+void xlsr__dry_ctx(struct xlsr_slot *slot,
+                   const struct xlsr_restore_ctx *ctx);
 
 struct xlsr_binding *xlsr__binding_for(struct xlsr_session *s, uint32_t type);
 void xlsr__logf(struct xlsr_session *s, enum xlsr_log_level level,
@@ -257,6 +332,11 @@ void xlsr__vprintf(struct xlsr_session *s, const char *fmt, va_list ap)
  * when the stream ended exactly at a record boundary. */
 int xlsr__frame_record(struct xlsr_session *s, struct xlsr_record *rec,
                        bool *clean_eof);
+/* The same in two steps: the 8-byte header (length checked against
+ * max_record_bytes), then body and padding. */
+int xlsr__frame_header(struct xlsr_session *s, struct xlsr_record *rec,
+                       bool *clean_eof);
+int xlsr__frame_body(struct xlsr_session *s, struct xlsr_record *rec);
 /* The session's error at a stream offset; returns rc. */
 int xlsr__serr(struct xlsr_session *s, int rc, uint64_t off, const char *fmt,
                ...) XLSR_PRINTF(4, 5);
@@ -264,11 +344,46 @@ int xlsr__serr(struct xlsr_session *s, int rc, uint64_t off, const char *fmt,
 int xlsr__rec_err(struct xlsr_session *s, int rc,
                   const struct xlsr_record *rec, const char *fmt, ...)
     XLSR_PRINTF(4, 5);
-/* Routes one framed record to its binding (record() then substream()). */
+/* Routes one framed record to its binding (record() then substream()),
+ * after the rules of the state it is processed in (machine.c). */
 int xlsr__dispatch(struct xlsr_session *s, const struct xlsr_record *rec);
-/* Reads one checkpoint's libxl part, buffered, and applies it. */
+/* The same to a given binding (not NULL), e.g. a container's. */
+int xlsr__dispatch_to(struct xlsr_session *s, struct xlsr_binding *b,
+                      const struct xlsr_record *rec);
+/* Body reads as the framer does them (growing as data arrives, into
+ * s->body), and the framer's message for a failed read. */
+int xlsr__read_body(struct xlsr_session *s, uint32_t len, uint64_t off,
+                    const char *what);
+int xlsr__short_read(struct xlsr_session *s, int rc, uint64_t off,
+                     const char *what, uint64_t want);
+/* Reads one checkpoint's libxl part, buffered, and applies it: XLSR_OK
+ * (SUCCESS), XLSR_ERR_EOF (FAILOVER) or another error (ERROR). */
 int xlsr__checkpoint(struct xlsr_session *s);
 /* COLO: one libxl record of type `expect` between two checkpoints. */
 int xlsr__between_checkpoints(struct xlsr_session *s, uint32_t expect);
+
+/* --- the state machine (machine.c) --------------------------------- */
+
+/* Moves to state `to`; aborts on a transition the drawing does not have. */
+void xlsr__enter(struct xlsr_session *s, enum xlsr__state to);
+/* Whether a record of this type may be processed in the current state
+ * (and guest type): XLSR_OK, or the error naming the rule. */
+int xlsr__rec_allowed(struct xlsr_session *s, const struct xlsr_record *rec);
+/* LIBXC_CONTEXT's reader returned rc: where the stream goes next.
+ * XLSR_OK (back to NORMAL), XLSR_STOP (completed) or an error. */
+int xlsr__libxc_done(struct xlsr_session *s, int rc);
+/* The one completion path: sets the verdict and the result, once. */
+int xlsr__complete(struct xlsr_session *s, int rc);
+/* The xl config's c_info.type, for the guest rules. */
+void xlsr__guest_from_config(struct xlsr_session *s, const char *json);
+void xlsr__guest_from_libxc(struct xlsr_session *s, uint32_t dhdr_type);
+const char *xlsr__state_name(enum xlsr__state st);
+
+/* The sub-stream host functions may read the stream only while the
+ * libxc reader owns it. */
+static inline bool xlsr__owns_substream(const struct xlsr_session *s)
+{
+    return s->state == XLSR__S_LIBXC;
+}
 
 #endif /* XLSR_INTERNAL_H */

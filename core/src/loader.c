@@ -9,14 +9,35 @@
  * group- or world-writable (xlsr__vet_owner_mode); each directory searched
  * must not be a symlink or world-writable: anyone who can write there
  * could run code as us.
+ *
+ * Naming the object to dlopen().  The vetted fd is mapped through its
+ * /proc/self/fd/N name, so what runs is what was vetted.  But glibc
+ * matches an already loaded object by name before it opens anything, and
+ * by file identity (st_dev, st_ino) after, adding the new name to the
+ * object's aliases: once fd N is closed while its object stays loaded
+ * (another session holds it), "/proc/self/fd/N" names that object for
+ * ever, and the next plugin opened on fd N is handed it.  So the loader
+ * keeps a process-wide registry of the objects it loaded, keyed by file
+ * identity: one dlopen() per object, on one fd that stays open for as long
+ * as the object is resident (even after our last dlclose(), if something
+ * else keeps it mapped: then the fd, and so its name, is parked).  Every
+ * load still opens and vets the file at its path; a registry hit then
+ * shares the object instead of dlopen()ing another name.  The registry
+ * mirrors the dynamic linker's own process-wide table and is the core's
+ * only global state, behind one mutex.  Names the registry does not own
+ * (the embedder's own fd names) can still go stale: so before a new
+ * object's entry point is called, /proc/self/maps must say that it is
+ * mapped from the vetted file.
  */
 #include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <unistd.h>
 
 #include "internal.h"
@@ -36,7 +57,8 @@ static bool valid_name(const char *name)
 /* Opens the plugin without following a symlink and vets what was opened
  * (not what the path names a moment later): the fd is then what dlopen()
  * maps, through /proc/self/fd, so the file cannot be swapped in between. */
-static int open_vetted(const char *path, int *fdp, struct xlsr_error *err)
+static int open_vetted(const char *path, int *fdp, struct stat *stp,
+                       struct xlsr_error *err)
 {
     struct stat st;
     if (lstat(path, &st) == 0 && S_ISLNK(st.st_mode))
@@ -56,10 +78,12 @@ static int open_vetted(const char *path, int *fdp, struct xlsr_error *err)
                         "refusing plugin: not a regular file");
     else
         rc = xlsr__vet_owner_mode(&st, "plugin", err);  /* + group-writable */
-    if (rc)
+    if (rc) {
         close(fd);
-    else
+    } else {
         *fdp = fd;
+        *stp = st;
+    }
     return rc;
 }
 
@@ -115,10 +139,174 @@ static int check_desc(const struct xlsr_plugin *d, struct xlsr_error *err)
     return XLSR_OK;
 }
 
+/* --- the registry ----------------------------------------------------- */
+
+struct xlsr_dso {
+    dev_t dev;
+    ino_t ino;
+    struct timespec mtime;      /* to catch a file rewritten in place */
+    off_t size;
+    int fd;                     /* its dlopen() name is /proc/self/fd/fd */
+    void *dl;                   /* NULL while parked (refs == 0) */
+    const struct xlsr_plugin *desc;
+    unsigned refs;              /* loads holding it */
+    struct xlsr_dso *next;
+};
+
+static pthread_mutex_t dso_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct xlsr_dso *dsos;
+
+static void fd_name(int fd, char *buf, size_t len)
+{
+    snprintf(buf, len, "/proc/self/fd/%d", fd);
+}
+
+/* Drops a reference; at zero, dlclose()s and frees the entry unless the
+ * object is still mapped (another holder, RTLD_NODELETE, a C++ unique
+ * symbol...): then its fd stays open so that its name never names another
+ * file.  Called with dso_lock held. */
+static void dso_put(struct xlsr_dso *d)
+{
+    char name[64];
+    if (--d->refs)
+        return;
+    if (d->dl)
+        dlclose(d->dl);
+    d->dl = NULL;
+    d->desc = NULL;
+    fd_name(d->fd, name, sizeof(name));
+    void *still = dlopen(name, RTLD_LAZY | RTLD_LOCAL | RTLD_NOLOAD);
+    if (still) {
+        dlclose(still);
+        return;                 /* parked */
+    }
+    for (struct xlsr_dso **pp = &dsos; *pp; pp = &(*pp)->next) {
+        if (*pp == d) {
+            *pp = d->next;
+            break;
+        }
+    }
+    close(d->fd);
+    free(d);
+}
+
+/* Whether the page at addr is mapped from the file (dev, ino): what
+ * /proc/self/maps says.  The dynamic linker returns an object it already
+ * has when the name matches, whatever file the name means now: a stale
+ * /proc/self/fd name left by someone else in this process would hand us a
+ * foreign object, and this catches it before any of its code is called. */
+static bool mapped_from(const void *addr, dev_t dev, ino_t ino)
+{
+    FILE *f = fopen("/proc/self/maps", "re");
+    char line[512];
+    bool ok = false;
+    if (!f)
+        return false;
+    while (fgets(line, sizeof(line), f)) {
+        unsigned long lo, hi, inode;
+        unsigned maj, min;
+        if (sscanf(line, "%lx-%lx %*s %*s %x:%x %lu", &lo, &hi, &maj, &min,
+                   &inode) != 5)
+            continue;
+        if ((uintptr_t)addr < lo || (uintptr_t)addr >= hi)
+            continue;
+        ok = maj == major(dev) && min == minor(dev) && inode == ino;
+        break;
+    }
+    fclose(f);
+    return ok;
+}
+
+/* dlopen() of the entry's name, its entry point and descriptor check.
+ * Called with dso_lock held, on an entry holding a reference. */
+static int dso_open(struct xlsr_dso *d, struct xlsr_error *err)
+{
+    char name[64];
+    if (d->dl)
+        return XLSR_OK;
+    fd_name(d->fd, name, sizeof(name));
+    d->dl = dlopen(name, RTLD_NOW | RTLD_LOCAL);
+    if (!d->dl)
+        return xlsr__fail(err, XLSR_ERR_CONFIG, "dlopen failed: %s",
+                          dlerror());
+    dlerror();
+    void *sym = dlsym(d->dl, XLSR_PLUGIN_ENTRY);
+    if (!sym) {
+        const char *e = dlerror();
+        return xlsr__fail(err, XLSR_ERR_CONFIG, "no entry point [%s] in "
+                          "shared library (%s)", XLSR_PLUGIN_ENTRY,
+                          e ? e : "symbol is NULL");
+    }
+    if (!mapped_from(sym, d->dev, d->ino))
+        return xlsr__fail(err, XLSR_ERR_CONFIG, "refusing plugin: the "
+                          "dynamic linker handed out an object mapped from "
+                          "another file for %s (a stale /proc/self/fd name "
+                          "of something else in this process?)", name);
+    xlsr_plugin_entry_fn entry;
+    memcpy(&entry, &sym, sizeof(entry));    /* object -> function pointer */
+    const struct xlsr_plugin *desc = entry();
+    int rc = check_desc(desc, err);
+    if (!rc)
+        d->desc = desc;
+    return rc;
+}
+
+/* The registry entry for the vetted file on fd (taking the fd), with a
+ * reference for the caller. */
+static int dso_get(int fd, const struct stat *st, struct xlsr_dso **out,
+                   struct xlsr_error *err)
+{
+    struct xlsr_dso *d;
+    int rc = XLSR_OK;
+
+    pthread_mutex_lock(&dso_lock);
+    for (d = dsos; d; d = d->next)
+        if (d->dev == st->st_dev && d->ino == st->st_ino)
+            break;
+    if (d) {
+        close(fd);
+        if (d->size != st->st_size || d->mtime.tv_sec != st->st_mtim.tv_sec ||
+            d->mtime.tv_nsec != st->st_mtim.tv_nsec) {
+            /* glibc would hand out the old mapping of this inode. */
+            pthread_mutex_unlock(&dso_lock);
+            return xlsr__fail(err, XLSR_ERR_CONFIG, "refusing plugin: the "
+                              "file was rewritten in place since this "
+                              "process loaded it (install a new file, as "
+                              "install(1) or mv do, never write into a "
+                              "loaded one)");
+        }
+    } else {
+        d = calloc(1, sizeof(*d));
+        if (!d) {
+            close(fd);
+            pthread_mutex_unlock(&dso_lock);
+            return xlsr__fail(err, XLSR_ERR_NOMEM, "out of memory");
+        }
+        d->dev = st->st_dev;
+        d->ino = st->st_ino;
+        d->mtime = st->st_mtim;
+        d->size = st->st_size;
+        d->fd = fd;
+        d->next = dsos;
+        dsos = d;
+    }
+    d->refs++;
+    rc = dso_open(d, err);
+    if (rc)
+        dso_put(d);
+    else
+        *out = d;
+    pthread_mutex_unlock(&dso_lock);
+    return rc;
+}
+
+/* --- loading ----------------------------------------------------------- */
+
 int xlsr__plugin_load(const struct xlsr_config *cfg, const char *name,
                       struct xlsr_loaded *out, struct xlsr_error *err)
 {
-    int rc;
+    struct stat st;
+    int rc, fd = -1;
 
     memset(out, 0, sizeof(*out));
     if (!valid_name(name)) {
@@ -127,10 +315,8 @@ int xlsr__plugin_load(const struct xlsr_config *cfg, const char *name,
                           "file name in plugin_dir (%s), without '/'",
                           cfg->plugin_dir);
     }
-    out->fd = -1;
     out->name = strdup(name);
     for (size_t i = 0; i < cfg->nplugin_dirs && out->name; i++) {
-        struct stat st;
         rc = vet_plugin_dir(cfg->plugin_dirs[i], err);
         if (rc) {
             xlsr__err_where(err, "plugin '%s'", name);
@@ -154,32 +340,12 @@ int xlsr__plugin_load(const struct xlsr_config *cfg, const char *name,
         return xlsr__fail(err, XLSR_ERR_NOMEM, "out of memory");
     }
     xlsr__err_where(err, "%s", out->path);
-    rc = open_vetted(out->path, &out->fd, err);
+    rc = open_vetted(out->path, &fd, &st, err);
+    if (!rc)
+        rc = dso_get(fd, &st, &out->dso, err);
     if (rc)
         goto fail;
-    char fdpath[64];
-    snprintf(fdpath, sizeof(fdpath), "/proc/self/fd/%d", out->fd);
-    out->dl = dlopen(fdpath, RTLD_NOW | RTLD_LOCAL);
-    if (!out->dl) {
-        rc = xlsr__fail(err, XLSR_ERR_CONFIG, "dlopen failed: %s",
-                        dlerror());
-        goto fail;
-    }
-    dlerror();
-    void *sym = dlsym(out->dl, XLSR_PLUGIN_ENTRY);
-    if (!sym) {
-        const char *e = dlerror();
-        rc = xlsr__fail(err, XLSR_ERR_CONFIG, "no entry point [%s] in "
-                        "shared library (%s)", XLSR_PLUGIN_ENTRY,
-                        e ? e : "symbol is NULL");
-        goto fail;
-    }
-    xlsr_plugin_entry_fn entry;
-    memcpy(&entry, &sym, sizeof(entry));    /* object -> function pointer */
-    out->desc = entry();
-    rc = check_desc(out->desc, err);
-    if (rc)
-        goto fail;
+    out->desc = out->dso->desc;
     err->where[0] = '\0';
     return XLSR_OK;
 fail:
@@ -189,14 +355,12 @@ fail:
 
 void xlsr__plugin_unload(struct xlsr_loaded *p)
 {
-    if (p->dl)
-        dlclose(p->dl);
-    /* Kept open while loaded: debuggers and sanitizers read the mapped
-     * object back through its /proc/self/fd name. */
-    if (p->fd >= 0)
-        close(p->fd);
+    if (p->dso) {
+        pthread_mutex_lock(&dso_lock);
+        dso_put(p->dso);
+        pthread_mutex_unlock(&dso_lock);
+    }
     free(p->name);
     free(p->path);
     memset(p, 0, sizeof(*p));
-    p->fd = -1;
 }

@@ -7,6 +7,13 @@
  * ahead in large chunks: used where xlsr consumes the whole stream itself
  * (verify, dump, dry runs), where syscall count decides throughput.
  * Short reads and EINTR are normal on pipes and sockets and are retried.
+ *
+ * A non-blocking fd (libvirt hands those to libxl) is made blocking for
+ * the whole run and given back as it came: libxl does the same around a
+ * restore (libxl_create.c, libxl__fd_flags_modify_save on the restore fd,
+ * libxl__fd_flags_restore when the domain is built).  The flag belongs to
+ * the open file description, so libxenguest's reads (same description,
+ * in-process or in the helper) block too.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -23,6 +30,13 @@ int xlsr__reader_init(struct xlsr_reader *r, int fd, bool exact)
     r->fd = fd;
     r->exact = exact;
     r->offset_known = true;
+    r->saved_flags = -1;
+    int fl = fcntl(fd, F_GETFL);
+    if (fl >= 0 && (fl & O_NONBLOCK)) {
+        if (fcntl(fd, F_SETFL, fl & ~O_NONBLOCK) < 0)
+            return XLSR_ERR_IO;
+        r->saved_flags = fl;
+    }
     off_t pos = lseek(fd, 0, SEEK_CUR);
     r->base = pos > 0 ? (uint64_t)pos : 0;
     if (!exact) {
@@ -40,6 +54,13 @@ int xlsr__reader_init(struct xlsr_reader *r, int fd, bool exact)
     return XLSR_OK;
 }
 
+void xlsr__reader_done(struct xlsr_reader *r)
+{
+    if (r->saved_flags >= 0)
+        (void)fcntl(r->fd, F_SETFL, r->saved_flags);
+    r->saved_flags = -1;
+}
+
 void xlsr__reader_free(struct xlsr_reader *r)
 {
     free(r->buf);
@@ -48,7 +69,7 @@ void xlsr__reader_free(struct xlsr_reader *r)
 
 size_t xlsr__buffered(const struct xlsr_reader *r)
 {
-    return r->len - r->pos;
+    return r->len - r->pos + (r->pblen - r->pbpos);
 }
 
 /* One read(2), retried on EINTR.  0 at EOF. */
@@ -79,12 +100,61 @@ static int stopped(struct xlsr_reader *r, uint64_t done, int rc)
     return rc;
 }
 
+/* Exact mode: hands out peeked bytes first; returns how many. */
+static size_t from_peeked(struct xlsr_reader *r, uint8_t *dst, uint64_t len)
+{
+    size_t n = r->pblen - r->pbpos;
+    if (n > len)
+        n = (size_t)len;
+    if (dst)
+        memcpy(dst, r->pb + r->pbpos, n);
+    r->pbpos += n;
+    if (r->pbpos == r->pblen)
+        r->pbpos = r->pblen = 0;
+    return n;
+}
+
+/*
+ * Buffered mode peeks inside the read-ahead (moving what is left to its
+ * front first); exact mode reads exactly the missing bytes into pb, which
+ * the next reads hand out before touching the fd again.
+ */
+int xlsr__peek(struct xlsr_reader *r, size_t n, const uint8_t **p)
+{
+    uint8_t *b = r->buf ? r->buf : r->pb;
+    size_t *pos = r->buf ? &r->pos : &r->pbpos;
+    size_t *len = r->buf ? &r->len : &r->pblen;
+    size_t cap = r->buf ? XLSR_READ_BUF : XLSR_PEEK_MAX;
+
+    r->got = 0;
+    if (n > XLSR_PEEK_MAX)
+        return XLSR_ERR_IO;
+    if (*len - *pos < n && *pos) {
+        memmove(b, b + *pos, *len - *pos);
+        *len -= *pos;
+        *pos = 0;
+    }
+    while (*len - *pos < n) {
+        size_t want = r->buf ? cap - *len : n - *len;
+        ssize_t got = read_some(r->fd, b + *len, want);
+        if (got <= 0) {
+            r->got = *len - *pos;
+            return got < 0 ? XLSR_ERR_IO : XLSR_ERR_EOF;
+        }
+        *len += (size_t)got;
+    }
+    *p = b + *pos;
+    return XLSR_OK;
+}
+
 int xlsr__read(struct xlsr_reader *r, void *dst, size_t len)
 {
     uint8_t *p = dst;
     size_t done = 0;
 
     r->got = 0;
+    if (r->pblen)
+        done = from_peeked(r, p, len);
     while (done < len) {
         size_t want = len - done;
         if (r->buf && r->pos < r->len) {
@@ -116,6 +186,8 @@ int xlsr__skip(struct xlsr_reader *r, uint64_t len)
     uint64_t done = 0;
 
     r->got = 0;
+    if (r->pblen)
+        done = from_peeked(r, NULL, len);
     while (done < len) {
         uint64_t want = len - done;
         if (r->buf) {

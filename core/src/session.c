@@ -178,7 +178,7 @@ static int choose_wrapper(struct xlsr_session *s, struct xlsr_binding *b,
         b->wrap = &xlsr__wrap_canary;
     }
     if (shadow) {
-        if (xlsr__carries_substream(b->type))
+        if (xlsr__binding_substream(b))
             return bad_key(s, err, ls, "[%s]: a shadow cannot run on a record "
                            "followed by an inline stream (it can be read "
                            "once)", b->sec->name);
@@ -220,7 +220,7 @@ static int bind_all(struct xlsr_session *s, struct xlsr_error *err)
             return rc;
         for (int j = 0; j < 2; j++) {
             const struct xlsr_slot *slot = j ? &b->cand : &b->cur;
-            if (slot->plugin && xlsr__carries_substream(b->type) &&
+            if (slot->plugin && xlsr__binding_substream(b) &&
                 !slot->plugin->desc->substream) {
                 xlsr__err_where(err, "%s:%u", c->path, sec->line);
                 return xlsr__fail(err, XLSR_ERR_CONFIG, "[%s]: plugin %s "
@@ -282,16 +282,30 @@ XLSR_API int xlsr_session_open(const struct xlsr_config *cfg,
 
     if (!err)
         err = &dummy;
-    memset(err, 0, sizeof(*err));
+    xlsr__err_clear(err);
     *out = NULL;
+    if (!ctx || ctx->size < XLSR__CTX_V10_SIZE) {
+        /* Plugins read and write every member up to have_results. */
+        free(s);
+        return xlsr__fail(err, XLSR_ERR_CONFIG, "restore context of %u "
+                          "bytes is smaller than ABI 1.0's %zu (set "
+                          "ctx->size = sizeof(struct xlsr_restore_ctx))",
+                          ctx ? ctx->size : 0, XLSR__CTX_V10_SIZE);
+    }
     if (!s)
         return xlsr__fail(err, XLSR_ERR_NOMEM, "out of memory");
+    if (opts && !opts->size) {
+        /* Without a size the core cannot know how much to read. */
+        free(s);
+        return xlsr__fail(err, XLSR_ERR_CONFIG, "session options without "
+                          "a size (set opts->size = sizeof(struct "
+                          "xlsr_session_opts))");
+    }
     s->cfg = cfg;
     s->ctx = ctx;
     if (opts)
         memcpy(&s->opts, opts,
-               opts->size && opts->size < sizeof(s->opts) ? opts->size
-                                                          : sizeof(s->opts));
+               opts->size < sizeof(s->opts) ? opts->size : sizeof(s->opts));
     if (!s->opts.progress)
         s->opts.progress_bytes = 0;
     s->next_progress = s->opts.progress_bytes;
@@ -326,7 +340,13 @@ XLSR_API void xlsr_session_close(struct xlsr_session *s)
         xlsr__plugin_unload(&s->plugins[i]);
     free(s->plugins);
     free(s->bind);
+    /* The caller's ctx outlives us: leave no pointer into freed memory. */
+    if (s->xl_config && s->ctx->xl_config == s->xl_config) {
+        s->ctx->xl_config = NULL;
+        s->ctx->xl_config_len = 0;
+    }
     free(s->xl_config);
+    xlsr__layers_free(s);
     free(s->body);
     xlsr__reader_free(&s->rd);
     free(s);
@@ -336,7 +356,8 @@ struct xlsr_binding *xlsr__binding_for(struct xlsr_session *s, uint32_t type)
 {
     /* A handful of bindings: a scan beats any index. */
     for (size_t i = 0; i < s->nbind; i++)
-        if (s->bind[i].type == type)
+        if (s->bind[i].type == type &&
+            s->bind[i].sec->layer == XLSR_LAYER_LIBXL)
             return &s->bind[i];
     return NULL;
 }

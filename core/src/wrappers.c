@@ -208,8 +208,7 @@ static int shadow_record(struct xlsr_session *s, struct xlsr_binding *b,
 
     /* The candidate sees the target as it is now (xl config, results),
      * always as a dry run. */
-    b->cand.dry_ctx = *s->ctx;
-    b->cand.dry_ctx.dry_run = true;
+    xlsr__dry_ctx(&b->cand, s->ctx);
     int crc = xlsr__slot_record(s, &b->cand, rec);
     const char *cwhy = s->reason_set ? s->reason : "";
     b->seen++;

@@ -2,9 +2,10 @@
  * execbk.h - the emulator plugin's `exec` backend: a blob streamed into
  * the stdin of a configured command.
  *
- * The command is started without a shell (posix_spawn), its stdout goes
- * to our stderr (our stdout is the report), every other descriptor of ours
- * is closed in it, and it is always waited for.  A command that exits
+ * The command is started without a shell, under a keeper process (see
+ * execbk.c: SIGCHLD is the embedder's), its stdout goes to our stderr (our
+ * stdout is the report), every other descriptor of ours is closed in it,
+ * and it is always waited for.  A command that exits
  * non-zero, dies from a signal or stops reading early fails the record.
  */
 #ifndef XLSR_PLUGINS_EXECBK_H

@@ -17,6 +17,9 @@ static const struct xlsr_conf_key conf_keys[] = {
     { "mode", XLSR_CONF_STRING, false, "restore",
       "restore: hand the libxc stream to libxenguest; verify: check it and "
       "restore nothing" },
+    { "restore_timeout", XLSR_CONF_U64, false, "0",
+      "seconds libxenguest's helper may take for the whole restore (0: no "
+      "limit; a Remus stream lasts as long as its primary)" },
     { NULL, 0, false, NULL, NULL },
 };
 

@@ -37,6 +37,8 @@
 #define LX_REC_X86_MSR_POLICY           0x12u
 #define LX_NR_TYPES                     0x13u
 #define LX_REC_OPTIONAL                 0x80000000u
+/* The largest record libxenguest reads (xg_sr_common.h REC_LENGTH_MAX). */
+#define LX_REC_LENGTH_MAX               (128u << 20)
 
 /* Domain header guest types (spec 3.2). */
 #define LX_GUEST_PV     1u
@@ -93,8 +95,15 @@ struct lx_verify {
     bool seen_pv_info;
     uint8_t pv_width;           /* X86_PV_INFO guest width, 4 or 8 */
     bool after_ckpt;            /* next record is the first after one */
-    bool failover;              /* the stream broke after a checkpoint */
+    bool failover;              /* libxenguest would fail over here */
+    char why[512];              /* the last vfail() reason */
+    char deferred[600];         /* first content error while buffering */
 };
+
+/* Internal result: libxenguest's "goto remus_failover" (xg_sr_restore.c
+ * restore()): it stops reading and resumes the last checkpoint, and its
+ * xc_domain_restore() returns success. */
+#define LX_FAILOVER 100
 
 /* Plugin state, one per stream. */
 struct lx_state {

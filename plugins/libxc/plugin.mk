@@ -3,8 +3,9 @@
 PLUGINS += libxc
 libxc_SRCS := plugins/libxc/libxc.c plugins/libxc/verify.c \
               plugins/libxc/records.c plugins/libxc/report.c \
-              plugins/libxc/restore.c
-libxc_DEPS := plugins/libxc/libxc.h
+              plugins/libxc/restore.c plugins/libxc/helper.c
+libxc_DEPS := plugins/libxc/libxc.h plugins/libxc/helper.h \
+              plugins/libxc/xenapi.h
 # libxenguest/libxenctrl are dlopen()ed by restore.c for a real restore.
 libxc_LIBS := -ldl
 # Xen's public headers (xenctrl.h -> hvm/save.h) refuse strict ISO C:

@@ -16,7 +16,16 @@
  * fd back to libxl, which reads its records up to CHECKPOINT_END; then the
  * next checkpoint's libxc records follow (spec 4.12; libxl's
  * libxl_stream_read.c and libxenguest's handle_checkpoint()).  We do the
- * same through host->checkpoint().
+ * same through host->checkpoint(), and judge as libxenguest does
+ * (xg_sr_restore.c restore() and handle_checkpoint()):
+ *  - before the first checkpoint completes, records are processed as they
+ *    come: any error fails the restore;
+ *  - after it, records are buffered up to the next CHECKPOINT and only
+ *    processed after its callback succeeded: a content error is kept
+ *    (v->deferred) and fails the restore only if that CHECKPOINT comes;
+ *    a read or framing error (the stream ends, a record too large) is a
+ *    failover to the last checkpoint (LX_FAILOVER), and so is a libxc END
+ *    or a FAILOVER answer to the checkpoint callback.
  */
 #include <stdarg.h>
 #include <stdio.h>
@@ -41,9 +50,9 @@ vfail(struct lx_verify *v, int rc, uint64_t off, const char *what,
     va_start(ap, fmt);
     vsnprintf(reason, sizeof(reason), fmt, ap);
     va_end(ap);
-    v->s->host->fail(v->s->h, "libxc offset %llu (0x%llx), %s: %s",
-                     (unsigned long long)off, (unsigned long long)off, what,
-                     reason);
+    snprintf(v->why, sizeof(v->why), "libxc offset %llu (0x%llx), %s: %s",
+             (unsigned long long)off, (unsigned long long)off, what, reason);
+    v->s->host->fail(v->s->h, "%s", v->why);
     return rc;
 }
 
@@ -54,30 +63,45 @@ static const char *rec_what(uint32_t type, char *buf, size_t len)
     return buf;
 }
 
-/*
- * A failed read: the stream ended (or broke) inside `what`.  After a
- * complete checkpoint that is Remus/COLO failover, not an error: a
- * checkpointed sender never ends its stream by itself, and libxenguest
- * fails over on any read error once it has seen a checkpoint
- * (xg_sr_restore.c, restore(): "goto remus_failover").  The core counts
- * checkpoints and declares failover when its checkpoint reader meets the
- * end of the stream, so we let it meet it.
- */
+/* Records are being buffered: the first checkpoint is complete. */
+static bool buffering(const struct lx_verify *v)
+{
+    return v->s->st.checkpoints > 0;
+}
+
+/* libxenguest stops here and resumes checkpoint N. */
+static int failover(struct lx_verify *v, const char *fmt, ...)
+    XLSR_PRINTF(2, 3);
+static int failover(struct lx_verify *v, const char *fmt, ...)
+{
+    char what[400];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(what, sizeof(what), fmt, ap);
+    va_end(ap);
+    v->s->host->log(v->s->h, XLSR_LOG_INFO, "%s: libxenguest fails over to "
+                    "checkpoint %u%s%s", what, v->s->st.checkpoints,
+                    v->deferred[0] ? ", dropping the buffered records and "
+                                     "their error: " : "", v->deferred);
+    v->failover = true;
+    return LX_FAILOVER;
+}
+
+/* A failed read: the stream ended (or broke) inside `what`.  While
+ * buffering that is failover (xg_sr_restore.c restore(): a read_record()
+ * failure with buffer_all_records goes to remus_failover). */
 static int read_failed(struct lx_verify *v, int rc, uint64_t off,
                        const char *what)
 {
     struct lx_state *s = v->s;
+    uint64_t at = s->host->offset(s->h);
+    if (buffering(v))
+        return failover(v, "libxc stream %s at offset %llu inside "
+                        "checkpoint %u, before its CHECKPOINT record",
+                        rc == XLSR_ERR_EOF ? "ends" : "read error",
+                        (unsigned long long)at, s->st.checkpoints + 1);
     if (rc != XLSR_ERR_EOF)
         return vfail(v, rc, off, what, "read error");
-    uint64_t at = s->host->offset(s->h);
-    if (s->st.checkpoints) {
-        s->host->log(s->h, XLSR_LOG_INFO, "libxc stream ends at offset %llu "
-                     "inside checkpoint %u, before its CHECKPOINT record",
-                     (unsigned long long)at, s->st.checkpoints + 1);
-        v->failover = true;
-        int r = s->host->checkpoint(s->h);     /* at EOF: XLSR_ERR_EOF */
-        return r ? r : XLSR_ERR_EOF;
-    }
     return vfail(v, rc, off, what, "stream ends at offset %llu, before "
                  "libxc END", (unsigned long long)at);
 }
@@ -167,6 +191,8 @@ static int domain_header(struct lx_verify *v)
                      "not zero: 0x%04x", lx_le16(b + 6));
     v->guest = type;
     v->s->st.guest_type = type;
+    if (XLSR_HOST_HAS(v->s->host, guest_type))
+        v->s->host->guest_type(v->s->h, type);
     v->s->st.page_shift = shift;
     v->s->st.xen_major = lx_le32(b + 8);
     v->s->st.xen_minor = lx_le32(b + 12);
@@ -353,9 +379,16 @@ static int checkpoint(struct lx_verify *v, uint64_t off)
                      "checkpoint in a stream not declared checkpointed "
                      "(Remus or COLO)");
     int rc = s->host->checkpoint(s->h);
-    if (rc) {   /* XLSR_ERR_EOF: failover; the core keeps the count */
-        v->failover = rc == XLSR_ERR_EOF;
+    if (rc == XLSR_ERR_EOF && buffering(v))     /* FAILOVER */
+        return failover(v, "the libxl part of checkpoint %u broke",
+                        s->st.checkpoints + 1);
+    if (rc)     /* the first checkpoint (no consistent state), or ERROR */
         return rc;
+    if (v->deferred[0]) {
+        /* The callback succeeded; then the buffered records are processed
+         * and the first bad one fails the restore. */
+        s->host->fail(s->h, "%s", v->deferred);
+        return XLSR_ERR_STREAM;
     }
     s->st.checkpoints++;
     /* COLO: libxl reads one CHECKPOINT_STATE before libxc goes on (see
@@ -363,10 +396,10 @@ static int checkpoint(struct lx_verify *v, uint64_t off)
     if (s->ctx->checkpointed == XLSR_CKPT_COLO &&
         XLSR_HOST_HAS(s->host, libxl_record)) {
         rc = s->host->libxl_record(s->h, XLSR_REC_CHECKPOINT_STATE);
-        if (rc) {
-            v->failover = rc == XLSR_ERR_EOF;
+        if (rc == XLSR_ERR_EOF)
+            return failover(v, "the stream broke between checkpoints");
+        if (rc)
             return rc;
-        }
     } else {
         v->after_ckpt = true;
     }
@@ -435,6 +468,22 @@ static void dump_line(struct lx_verify *v, uint64_t off, uint32_t type,
                       lx_type_name(type), len, ck);
 }
 
+/* A content error in a buffered record: libxenguest would only meet it
+ * when processing the checkpoint, so keep the first, step over the rest
+ * of the record, and go on framing. */
+static int defer(struct lx_verify *v, uint64_t off, uint32_t len)
+{
+    uint64_t end = off + 8 + (((uint64_t)len + 7) & ~7ull);
+    if (!v->deferred[0]) {
+        snprintf(v->deferred, sizeof(v->deferred), "%s (buffered in "
+                 "checkpoint %u)", v->why, v->s->st.checkpoints + 1);
+        v->s->host->log(v->s->h, XLSR_LOG_INFO, "%s: an error once "
+                        "checkpoint %u is processed", v->deferred,
+                        v->s->st.checkpoints + 1);
+    }
+    return end > v->off ? sk(v, end - v->off, off, "record") : XLSR_OK;
+}
+
 static int records(struct lx_verify *v)
 {
     struct lx_stats *st = &v->s->st;
@@ -455,11 +504,20 @@ static int records(struct lx_verify *v)
         v->after_ckpt = false;
         if (v->verbose)
             dump_line(v, off, type, len);
-        if (len > v->max) {
-            char what[64];
-            return vfail(v, XLSR_ERR_LIMIT, off, rec_what(type, what, 64),
-                         "length %u above max_record_bytes %llu", len,
+        if (len > v->max || len > LX_REC_LENGTH_MAX) {
+            char what[64], lim[96];
+            if (len > v->max)
+                snprintf(lim, sizeof(lim), "max_record_bytes %llu",
                          (unsigned long long)v->max);
+            else
+                snprintf(lim, sizeof(lim), "libxenguest's REC_LENGTH_MAX "
+                         "%u", LX_REC_LENGTH_MAX);
+            if (buffering(v))   /* read_record(): "exceeds max" */
+                return failover(v, "libxc offset %llu: %s length %u above "
+                                "%s", (unsigned long long)off,
+                                rec_what(type, what, 64), len, lim);
+            return vfail(v, XLSR_ERR_LIMIT, off, rec_what(type, what, 64),
+                         "length %u above %s", len, lim);
         }
         if (type == LX_REC_PAGE_DATA) {
             rc = page_data(v, off, len);
@@ -469,16 +527,23 @@ static int records(struct lx_verify *v)
             rc = optional_record(v, off, len);
         } else {
             char what[64];
-            return vfail(v, XLSR_ERR_STREAM, off, rec_what(type, what, 64),
-                         "unknown mandatory record type");
+            rc = vfail(v, XLSR_ERR_STREAM, off, rec_what(type, what, 64),
+                       "unknown mandatory record type");
         }
+        if (rc == XLSR_ERR_STREAM && buffering(v) && type != LX_REC_END &&
+            type != LX_REC_CHECKPOINT)
+            rc = defer(v, off, len);
         if (rc)
             return rc;
         st->records++;
         if (type < LX_NR_TYPES)
             st->by_type[type]++;
         if (type == LX_REC_END)
-            return XLSR_OK;
+            st->complete = true;
+        if (type == LX_REC_END)
+            return buffering(v) ? failover(v, "libxc END after checkpoint "
+                                           "%u", st->checkpoints)
+                                : XLSR_OK;
         if (type == LX_REC_CHECKPOINT) {
             rc = checkpoint(v, off);
             if (rc)
@@ -504,7 +569,9 @@ int lx_verify_stream(struct lx_state *s)
         rc = records(&v);
     if (!rc)
         s->st.complete = true;
-    if (!rc || v.failover)
+    if (rc == LX_FAILOVER)
+        rc = XLSR_OK;   /* what xc_domain_restore() returns */
+    if (!rc)
         lx_report(s);
     return rc;
 }

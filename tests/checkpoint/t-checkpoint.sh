@@ -75,11 +75,23 @@ t_complete_stream_reports_every_checkpoint() {
     eq "$(grep -c 'cookie=9 type=0x80000009' "$T/log")" 5 "vendor records applied"
 }
 
+# Issue 10, case 1: after a libxc END in a checkpointed stream libxl
+# completes (libxl__xc_domain_restore_done): the records after it are
+# never applied, whether the stream was declared Remus or not.
 t_final_end_after_checkpoints() {
-    mk5 --ckpt-final-end
+    mk5 --ckpt-final-end --rec 'emulator_context:emu:2:1:ee' \
+        --rec '0x80000009:str:after-libxc'
     C=$(ck_conf)
-    expect 0 "$XLSR" verify -c "$C" "$T/s"
-    out_has '^verify: ok: .*END reached, 5 checkpoints'
+    for how in "" "--checkpointed remus"; do
+        rm -f "$T/log"
+        expect 0 "$XLSR" verify $how -c "$C" "$T/s"
+        out_has '^verify: ok: failover after checkpoint 5'
+        hasnt "$T/log" 'after-libxc|ckpt=0 '
+        eq "$(grep -c '^record' "$T/log")" 10 "records applied"
+    done
+    # The dry run agrees, and writes nothing for the record after it.
+    expect 0 "$XLSR" restore --dry-run --checkpointed remus --domid 5 -c "$C" "$T/s"
+    out_has '^restore \(dry run\): ok: failover after checkpoint 5'
 }
 
 t_dump_shows_checkpoint_numbers() {

@@ -123,7 +123,7 @@ t_end_with_body() {
 
 t_checkpoint_end_outside_checkpoint() {
     "$GEN" --rec checkpoint_end -o "$T/s"
-    bad 'offset 16 \(0x10\): record CHECKPOINT_END \(0x4\): CHECKPOINT_END outside a checkpoint'
+    bad 'offset 16 \(0x10\): record CHECKPOINT_END \(0x4\): not allowed here \(stream state NORMAL\): libxl accepts it only inside a checkpoint, as its last record'
 }
 
 t_xl_config_length_never_allocated() {

@@ -136,7 +136,7 @@ t_emu_bad_symlink_target() {
 
 t_emu_checkpoints_replace() {
     CONFIG=$(emu_conf)
-    "$GEN" --libxc pv --pages 2 --checkpoints 3 --remus \
+    "$GEN" --libxc hvm --pages 2 --checkpoints 3 --remus \
            --ckpt-rec 'emulator_context:emu:2:0:0{K}' -o "$T/s"
     expect 0 "$XLSR" restore -c "$CONFIG" --domid 7 --checkpointed remus "$T/s"
     eq "$(od -An -tx1 "$T/d/qemu-resume.7" | tr -d ' ')" 03 "content after 3 checkpoints"
@@ -145,7 +145,7 @@ t_emu_checkpoints_replace() {
 
 t_emu_checkpoint_duplicate_refused() {
     CONFIG=$(emu_conf)
-    "$GEN" --libxc pv --pages 2 --checkpoints 2 --remus \
+    "$GEN" --libxc hvm --pages 2 --checkpoints 2 --remus \
            --ckpt-rec 'emulator_context:emu:2:0:0{K}' \
            --ckpt-rec 'emulator_context:emu:2:0:1{K}' -o "$T/s"
     expect 1 "$XLSR" restore -c "$CONFIG" --domid 7 --checkpointed remus "$T/s"

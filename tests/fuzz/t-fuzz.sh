@@ -31,8 +31,8 @@ fuzz() { # SEED_ARGS... ; runs 1500 mutations of the writer's stream
     out_has '^fuzz: 1500 mutations: [0-9]+ verified, [0-9]+ refused, 0 config'
 }
 
-t_fuzz_xl_pv_with_emulator_records() {
-    fuzz --xl-header --libxc pv --pages 3 --batch 2 \
+t_fuzz_xl_hvm_with_emulator_records() {
+    fuzz --xl-header --libxc hvm --pages 3 --batch 2 \
         --rec emulator_xenstore_data:xs:2:0:'a/b=1;c=2' \
         --rec emulator_context:emu:2:0:51455600 --rec 0x80000001:str:v
 }

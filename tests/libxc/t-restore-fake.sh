@@ -5,25 +5,7 @@
 # parameters passed to xc_domain_restore(), the results in the restore
 # context, and the Remus checkpoint callback and failover.  The real thing
 # runs in tests/xen (QEMU + Xen).
-NO_SAN="LD_PRELOAD of a non-sanitized stand-in into a sanitized xlsr"
-
-fake_setup() {
-    command -v "${CC:-cc}" >/dev/null || skip "no C compiler for the stand-in"
-    "${CC:-cc}" -std=gnu11 -shared -fPIC -O1 -o "$T/fake.so" \
-        "$XLSR_TOP/tests/libxc/fake-xenguest.c" -ldl
-    mkconf fake.ini >/dev/null <<EOT
-[record.end]
-plugin = end
-[record.libxc_context]
-plugin = libxc
-EOT
-    export FAKE_XENGUEST_LOG=$T/fake.log
-}
-
-# xr ARGS...: xlsr restore with the stand-in.
-xr() {
-    LD_PRELOAD=$T/fake.so "$XLSR" restore -c "$T/fake.ini" "$@"
-}
+. tests/libxc/fake-lib.sh
 
 libxc_bytes() { # offsets-file: bytes from libxc image header to libxc END
     awk '$3 == "LIBXC_CONTEXT" { start = $1 + 8 }
@@ -96,7 +78,6 @@ t_fake_restore_remus_failover() {
     expect 0 xr --domid 5 --store-port 1 --console-port 2 \
         --checkpointed remus "$T/s"
     has "$T/fake.log" 'stream_type=1 .*checkpoints=3 .*rc=0$'
-    out_has 'failover to the last checkpoint'
     out_has '^restore: ok: failover after checkpoint 3'
 }
 
@@ -107,6 +88,7 @@ t_fake_restore_remus_end() {
     expect 0 xr --domid 5 --store-port 1 --console-port 2 \
         --checkpointed remus "$T/s"
     has "$T/fake.log" 'stream_type=1 .*checkpoints=2 .*rc=0$'
-    out_has '^restore: ok: 4 records, .*END reached, 2 checkpoints'
-    out_has '^restore: store_mfn 0x1005 console_mfn 0x2005$'
+    # libxenguest returned at its END: the stream is complete there, the
+    # libxl END after it is not read (libxl__xc_domain_restore_done).
+    out_has '^restore: ok: failover after checkpoint 2'
 }

@@ -396,6 +396,12 @@ int main(int argc, char **argv)
     parse_args(&g, &c, argc, argv);
     finish_args(&g, &c);
 
+    /* The xl config's guest type: the libxc stream's, else HVM when an
+     * emulator record is there (libxl accepts those for HVM only). */
+    for (i = 0; i < g.nitems; i++)
+        if (g.items[i].kind == ITEM_REC && (g.items[i].rec.type == 2 ||
+                                            g.items[i].rec.type == 3))
+            pv = 0;
     for (i = 0; i < g.nitems; i++)
         if (g.items[i].kind == ITEM_LIBXC) {
             pv = g.items[i].pv;

@@ -30,7 +30,7 @@ extern "C" {
  * plugin.minor <= core.minor.
  */
 #define XLSR_ABI_MAJOR 1
-#define XLSR_ABI_MINOR 1
+#define XLSR_ABI_MINOR 2
 
 /* Name of the one exported symbol; type xlsr_plugin_entry_fn. */
 #define XLSR_PLUGIN_ENTRY "xlsr_plugin_entry"
@@ -56,13 +56,47 @@ enum xlsr_rec_type {
 #define XLSR_REC_OPTIONAL_MIN 0x80000000u
 
 /*
+ * The layers a stream can arrive in (docs/containers.md), outermost first
+ * in a file: an `xl save` header, a libvirt save header or a XenServer
+ * xenopsd suspend image around a libxl or libxc stream.  ABI 1.2.
+ */
+enum xlsr_layer {
+    XLSR_LAYER_LIBXL = 0,       /* libxl v2 stream */
+    XLSR_LAYER_XL = 1,          /* `xl save` header */
+    XLSR_LAYER_LIBVIRT = 2,     /* libvirt libxl driver save header */
+    XLSR_LAYER_XENOPSD = 3,     /* XenServer/XCP-ng suspend image */
+    XLSR_LAYER_LIBXC = 4,       /* libxc v2/v3 stream */
+    XLSR_LAYER_LEGACY = 5,      /* pre-v2 (Xen <= 4.5) image: refused */
+};
+
+/* xenopsd suspend image record types (xen-api ocaml/xenopsd/lib/
+ * suspend_image.ml), bound in [xenopsd.NAME] sections.  ABI 1.2. */
+enum xlsr_xenopsd_type {
+    XLSR_XENOPSD_XENOPS = 0x000f,       /* VM metadata, an s-expression */
+    XLSR_XENOPSD_LIBXC = 0x00f0,        /* a bare libxc stream follows */
+    XLSR_XENOPSD_LIBXL = 0x00f1,
+    XLSR_XENOPSD_LIBXC_LEGACY = 0x00f2,
+    XLSR_XENOPSD_QEMU_TRAD = 0x0f00,    /* the device model's state */
+    XLSR_XENOPSD_QEMU_XEN = 0x0f01,
+    XLSR_XENOPSD_DEMU = 0x0f10,
+    XLSR_XENOPSD_VARSTORED = 0x0f11,    /* UEFI variable store */
+    XLSR_XENOPSD_SWTPM0 = 0x0f12,       /* vTPM state */
+    XLSR_XENOPSD_SWTPM = 0x0f13,
+    XLSR_XENOPSD_END_OF_IMAGE = 0xffff,
+};
+
+/*
  * Results of callbacks and host functions.  Zero and positive values are
  * successes; negative values are errors.
  */
 enum xlsr_rc {
     XLSR_OK = 0,
-    XLSR_DECLINE = 1,   /* record(): not mine, try the next binding; only
-                           allowed before any side effect */
+    XLSR_DECLINE = 1,   /* record(): not mine.  There is one binding per
+                           type: the core handles the record as one with
+                           no binding (an optional type is skipped unless
+                           [core] unknown_records = fail; a mandatory type
+                           fails the stream).  Only before any side
+                           effect. */
     XLSR_STOP = 2,      /* record(): the stream is complete (END handler) */
     XLSR_ERR_STREAM = -1,   /* malformed or refused stream content */
     XLSR_ERR_IO = -2,       /* read/write failure on the stream or output */
@@ -96,7 +130,10 @@ enum xlsr_log_level {
 
 /*
  * Everything about the restore target.  The caller fills the inputs; the
- * libxc plugin fills the results.  Shared by all plugins of one stream.
+ * libxc plugin fills the results.  Shared by all plugins of one stream,
+ * valid from init to fini.  It only grows at its end: the core refuses a
+ * ctx whose size is below ABI 1.0's, and a plugin using a member added
+ * later checks XLSR_CTX_HAS first.
  */
 struct xlsr_restore_ctx {
     uint32_t size;              /* sizeof(struct xlsr_restore_ctx) */
@@ -117,7 +154,19 @@ struct xlsr_restore_ctx {
     unsigned long store_mfn;
     unsigned long console_mfn;
     bool have_results;
+    /* ABI 1.2 (check XLSR_CTX_HAS): the configuration a container carried,
+     * NUL terminated, else NULL / 0.  The core sets them only when the
+     * caller's size covers them. */
+    const char *libvirt_xml;    /* libvirt save header: domain XML */
+    size_t libvirt_xml_len;
+    const char *xenops_sexp;    /* xenopsd Xenops record: s-expression */
+    size_t xenops_sexp_len;
 };
+
+/* True when a restore context (sized by its creator) has `member`. */
+#define XLSR_CTX_HAS(ctx, member)                                         \
+    ((ctx)->size >= offsetof(struct xlsr_restore_ctx, member) +           \
+                        sizeof((ctx)->member))
 
 /* One libxl record, owned by the core: valid only during the callback. */
 struct xlsr_record {
@@ -126,6 +175,13 @@ struct xlsr_record {
     uint64_t offset;            /* stream offset of the record header */
     const uint8_t *body;        /* length bytes (NULL when length == 0) */
     uint32_t checkpoint;        /* 1-based checkpoint number, 0 outside */
+    /* ABI 1.2 (read only when host->abi_minor >= 2): the layer `type` is
+     * a type of.  XLSR_LAYER_LIBXL for libxl records and for container
+     * records the core presents in libxl shape (a xenopsd Libxc record as
+     * LIBXC_CONTEXT, Qemu_trad as EMULATOR_CONTEXT, End_of_image as END);
+     * XLSR_LAYER_XENOPSD for the other xenopsd records (type = the
+     * xenopsd type, body as in the image). */
+    uint32_t layer;
 };
 
 /* Declared configuration keys; the core rejects keys not declared. */
@@ -186,8 +242,10 @@ struct xlsr_host {
     void (*return_fd)(xlsr_handle *h, uint64_t consumed);
     /* Checkpointed streams: reads the libxl records of one checkpoint up
      * to CHECKPOINT_END and hands them to their handlers.  XLSR_OK when the
-     * checkpoint was complete and applied; XLSR_ERR_EOF when the stream
-     * ended before CHECKPOINT_END (fail over to the last checkpoint). */
+     * checkpoint was complete and applied (libxc's SUCCESS); XLSR_ERR_EOF
+     * when something went wrong while buffering it, nothing applied
+     * (FAILOVER); another error when applying it failed (ERROR).  After
+     * the reader returns, a checkpointed stream is complete. */
     int (*checkpoint)(xlsr_handle *h);
     /* The largest record body the configuration allows. */
     uint64_t (*max_record_bytes)(xlsr_handle *h);
@@ -196,6 +254,11 @@ struct xlsr_host {
      * to its handler.  expect_type is the only type accepted.  XLSR_ERR_EOF
      * when the stream ended first (fail over, as for checkpoint()). */
     int (*libxl_record)(xlsr_handle *h, uint32_t expect_type);
+    /* The libxc domain header's type (1 x86 PV, 2 x86 HVM), for the
+     * rules of libxl records that follow (EMULATOR_* only for HVM); the
+     * xl config's c_info.type wins when the stream has one.  Added after
+     * ABI 1.1: check with XLSR_HOST_HAS. */
+    void (*guest_type)(xlsr_handle *h, uint32_t libxc_domain_type);
 };
 
 /*
@@ -211,7 +274,10 @@ struct xlsr_plugin {
     const struct xlsr_conf_key *conf_keys;
 
     /* Once per stream, before the first byte is read.  *state is passed to
-     * the other callbacks.  Any error here aborts before reading. */
+     * the other callbacks.  Any error here aborts before reading.  All
+     * callbacks of one session come from the thread using that session;
+     * other sessions may call the same plugin from other threads at the
+     * same time (docs/plugin-guide.md, section 10). */
     int (*init)(const struct xlsr_host *host, xlsr_handle *h, void **state);
     /* One record.  XLSR_OK, XLSR_DECLINE, XLSR_STOP or an error. */
     int (*record)(void *state, const struct xlsr_record *rec);

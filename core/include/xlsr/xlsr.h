@@ -3,8 +3,24 @@
  *
  * A toolstack loads a configuration once, opens a session per stream
  * (which loads and initialises every configured plugin before a byte is
- * read), runs it over an fd, and closes it.  Sessions share nothing: several
- * may run at once in one process.
+ * read), runs it over an fd, and closes it.
+ *
+ * Threads: every function may be called from any thread.  A configuration
+ * is read-only once loaded and may be shared by sessions in several
+ * threads at once (free it after the last of them is closed); a session is
+ * used by one thread at a time.  Sessions share nothing but the plugin
+ * objects the dynamic linker maps once per process.  libxlsr installs no
+ * signal handler, changes no signal mask or disposition, and keeps no
+ * global state other than its registry of loaded plugin objects (which is
+ * locked).  After fork(), a child may not use sessions of its parent.
+ * docs/plugin-guide.md section 10 has the whole contract.
+ *
+ * ABI: libxlsr.so.0 versions its symbols.  XLSR_1.0 is the first embedding
+ * API; XLSR_1.1 gave struct xlsr_result and struct xlsr_error a leading
+ * size (and dropped xlsr_error.inner, never set).  A program built
+ * against older headers keeps the functions and layouts it was built for;
+ * one built against these gets the 1.1 ones.  Output structures are
+ * filled by libxlsr, size included: callers need not initialise them.
  *
  * SPDX-License-Identifier: LGPL-2.1-or-later
  */
@@ -18,14 +34,15 @@ extern "C" {
 #endif
 
 /* Everything known about one failure.  Fields not known are left unset
- * (have_offset / have_type false, empty strings). */
+ * (have_offset / have_type false, empty strings).  Members are only ever
+ * appended (under a new symbol version). */
 struct xlsr_error {
+    uint32_t size;              /* set by libxlsr: bytes of this layout */
     int rc;                     /* enum xlsr_rc */
     bool have_offset;
     uint64_t offset;            /* stream offset the error is about */
     bool have_type;
-    uint32_t type;              /* record type */
-    bool inner;                 /* type is a libxc record type */
+    uint32_t type;              /* libxl record type */
     char handler[64];           /* plugin name, when a handler is involved */
     char where[256];            /* config file:line, plugin path, ... */
     char reason[512];
@@ -73,14 +90,23 @@ typedef void (*xlsr_log_fn)(void *opaque, enum xlsr_log_level level,
                             const char *msg);
 typedef void (*xlsr_print_fn)(void *opaque, const char *text);
 
+/* The outermost layer: detected from the first bytes, or forced. */
 enum xlsr_format {
-    XLSR_FORMAT_AUTO = 0,       /* xl header if its magic is there */
+    XLSR_FORMAT_AUTO = 0,       /* detect (docs/containers.md) */
     XLSR_FORMAT_XL = 1,         /* require the xl header */
     XLSR_FORMAT_LIBXL = 2,      /* bare libxl v2 stream */
+    XLSR_FORMAT_LIBVIRT = 3,    /* libvirt save header */
+    XLSR_FORMAT_XENOPSD = 4,    /* xenopsd suspend image */
+    XLSR_FORMAT_LIBXC = 5,      /* bare libxc stream (nothing is peeked:
+                                   the fd can go to libxenguest as is) */
 };
+/* "auto", "xl", "libvirt", "xenopsd", "libxl", "libxc": XLSR_OK or
+ * XLSR_ERR_CONFIG. */
+int xlsr_format_parse(const char *text, enum xlsr_format *out);
 
 struct xlsr_session_opts {
-    uint32_t size;              /* sizeof(struct xlsr_session_opts) */
+    uint32_t size;              /* sizeof(struct xlsr_session_opts); 0 is
+                                   refused (NULL opts: all defaults) */
     xlsr_log_fn log;            /* NULL: discard */
     xlsr_print_fn print;        /* NULL: discard */
     void *opaque;
@@ -92,7 +118,10 @@ struct xlsr_session_opts {
     uint64_t progress_bytes;
 };
 
+/* What a run saw.  Filled by libxlsr, size included; members are only
+ * ever appended (under a new symbol version). */
 struct xlsr_result {
+    uint32_t size;              /* set by libxlsr: bytes of this layout */
     uint64_t bytes;             /* stream bytes consumed, END included */
     uint64_t records;           /* libxl records framed */
     uint64_t trailing_bytes;    /* bytes after END (counted, not kept) */
@@ -109,7 +138,11 @@ struct xlsr_result {
 struct xlsr_session;
 
 /* Loads, checks and initialises every plugin the configuration binds.
- * ctx must outlive the session; its mode decides side effects. */
+ * ctx (ctx->size = sizeof(struct xlsr_restore_ctx), or XLSR_ERR_CONFIG)
+ * must outlive the session; its mode decides side effects.  The plugins
+ * read and write it during open and run only.  ctx->xl_config is set when
+ * the run reads an xl header and stays valid until xlsr_session_close(),
+ * which resets it to NULL. */
 int xlsr_session_open(const struct xlsr_config *cfg,
                       struct xlsr_restore_ctx *ctx,
                       const struct xlsr_session_opts *opts,
@@ -119,6 +152,26 @@ int xlsr_session_run(struct xlsr_session *s, int fd,
                      struct xlsr_result *res, struct xlsr_error *err);
 /* Calls every plugin's fini and unloads them. */
 void xlsr_session_close(struct xlsr_session *s);
+
+/* The layers the run found, outermost first (kept after an error: the
+ * layers up to the failure).  Texts such as "libvirt save header
+ * (version 2, XML 1234 bytes)", "libxl v2", "libxc v3 x86 HVM". */
+struct xlsr_layer_info {
+    enum xlsr_layer layer;
+    uint64_t offset;            /* where its header begins */
+    char text[120];
+};
+size_t xlsr_session_layers(const struct xlsr_session *s,
+                           const struct xlsr_layer_info **out);
+/* All of them in one line, joined by " \u2192 " (UTF-8 arrow). */
+void xlsr_session_layer_line(const struct xlsr_session *s, char *buf,
+                             size_t len);
+/* "libvirt", "xenopsd", ... */
+const char *xlsr_layer_name(enum xlsr_layer layer);
+/* Name of a xenopsd record type ("Qemu_trad"), or NULL if unknown. */
+const char *xlsr_xenopsd_type_name(uint32_t type);
+/* Parses "qemu_trad", "Varstored", "0x0f11": XLSR_OK or XLSR_ERR_CONFIG. */
+int xlsr_xenopsd_type_parse(const char *text, uint32_t *type);
 
 /* One line per binding, as `xlsr plugins` prints it. */
 typedef void (*xlsr_binding_fn)(void *opaque, uint32_t type,
