@@ -89,14 +89,21 @@ void cli_step(const char *what)
     snprintf(step, sizeof(step), "%s", what);
 }
 
+/* Async-signal-safe: write() of fixed pieces only. */
+static void say(const char *text)
+{
+    if (write(STDERR_FILENO, text, strlen(text)) < 0)
+        return;         /* nothing more to do in a dying process */
+}
+
 static void crashed(int sig)
 {
-    char msg[400];
-    int n = snprintf(msg, sizeof(msg), "xlsr: fatal signal %d (%s) during "
-                     "%s\n", sig, sig == SIGSEGV ? "SIGSEGV" : sig == SIGBUS
-                     ? "SIGBUS" : sig == SIGILL ? "SIGILL" : "SIGFPE", step);
-    if (n > 0 && write(STDERR_FILENO, msg, (size_t)n) < 0)
-        n = 0;
+    say("xlsr: fatal signal ");
+    say(sig == SIGSEGV ? "SIGSEGV" : sig == SIGBUS ? "SIGBUS"
+        : sig == SIGILL ? "SIGILL" : "SIGFPE");
+    say(" during ");
+    say(step);
+    say("\n");
     signal(sig, SIG_DFL);
     raise(sig);
 }
