@@ -127,6 +127,7 @@ install: build-all
 	    core/xlsr-plugin.pc.in > $(DESTDIR)$(PKGCONFIGDIR)/xlsr-plugin.pc
 	sed -e 's|^plugin_dir *=.*|plugin_dir = $(PLUGINDIR)|' conf/xlsr.ini \
 	    > $(DESTDIR)$(SYSCONFDIR)/xlsr/xlsr.ini
+	chmod 0644 $(DESTDIR)$(SYSCONFDIR)/xlsr/xlsr.ini  # root refuses group-writable
 
 clean:
 	rm -rf build build-asan
