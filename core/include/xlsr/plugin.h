@@ -287,7 +287,7 @@ struct xlsr_plugin {
     int (*substream)(void *state, const struct xlsr_record *rec);
     /* Once per stream; rc is the stream's result so far. */
     void (*fini)(void *state, int rc);
-    /* Optional, after the ABI 1.1 fields (the core checks `size`): how
+    /* Optional, after the ABI 1.2 fields (the core checks `size`): how
      * many leading body bytes record() needs for this record, given its
      * header (rec->body is NULL here).  When it returns n < rec->length,
      * the core reads the rest past without holding it, and record() sees
