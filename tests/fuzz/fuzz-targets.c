@@ -2,9 +2,9 @@
  * fuzz-targets.c - one fuzz target per parser, each fed the bytes that
  * parser sees in a real stream, wrapped in whatever framing it needs:
  *
- *   stream    the whole stream, through every shipped plugin (verify)
+ *   stream    the whole stream, through every shipped plugin (dump)
  *   libxl     the whole stream, framing and headers only (END bound)
- *   libxc     an inline libxc stream, walked by the libxc plugin (verify)
+ *   libxc     an inline libxc stream, walked by the libxc plugin (dump)
  *   xenstore  an EMULATOR_XENSTORE_DATA body, pairs_validate/pairs_each
  *   emulator  emulator records (EMULATOR_CONTEXT / XENSTORE_DATA) through
  *             the emulator and xenstore plugins, restore --dry-run
@@ -22,7 +22,8 @@
  * plugin frees coverage counters libFuzzer still points at, and it crashes
  * in TracePC::ClearInlineCounters.  Objects then stay loaded, and glibc
  * would hand a later dlopen("/proc/self/fd/N") whatever object was first
- * opened under that name, so dlopen() here maps the file by its real path.
+ * opened under that name (the harness met it before the loader's registry
+ * guarded against it), so dlopen() here maps the file by its real path.
  */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
