@@ -7,6 +7,7 @@
 #   make test     build and run the fast tests only (no sanitizer pass, no
 #                 real-Xen suite): for your own iterations
 #   make bench    benchmarks (generates its own inputs)
+#   make fuzz     libFuzzer targets with clang, FUZZ_TIME s each (tests/fuzz.mk)
 #   make install  PREFIX=/usr/local DESTDIR=
 #
 # Each plugin folder holds a plugin.mk and each test area a *.mk that add
@@ -126,6 +127,7 @@ install: build-all
 	    core/xlsr-plugin.pc.in > $(DESTDIR)$(PKGCONFIGDIR)/xlsr-plugin.pc
 	sed -e 's|^plugin_dir *=.*|plugin_dir = $(PLUGINDIR)|' conf/xlsr.ini \
 	    > $(DESTDIR)$(SYSCONFDIR)/xlsr/xlsr.ini
+	chmod 0644 $(DESTDIR)$(SYSCONFDIR)/xlsr/xlsr.ini  # root refuses group-writable
 
 clean:
 	rm -rf build build-asan

@@ -3,6 +3,7 @@
 #
 #   sh tests/deps.sh run     build + the bundled example (`make run`)
 #   sh tests/deps.sh check   + everything the test suites use (`make check`)
+#   sh tests/deps.sh fuzz    build + clang with libFuzzer (`make fuzz` only)
 #
 # Only missing packages are installed, so a second run is a quick no-op.
 # Needs root (or sudo) only when something is missing.
@@ -19,11 +20,14 @@ run_pkgs="gcc make libc6-dev pkg-config libxen-dev libinih-dev libyajl-dev libcm
 check_pkgs="xen-utils-4.17 xenstore-utils zstd time xxd python3"
 # The real-Xen suite (tests/xen) boots Xen under QEMU from these.
 xen_pkgs="qemu-system-x86 busybox-static cpio xz-utils kmod"
+# `make fuzz` only: clang ships libFuzzer and its sanitizer runtimes.
+fuzz_pkgs="clang libclang-rt-14-dev"
 
 case $level in
 run) want=$run_pkgs ;;
 check|bench) want="$run_pkgs $check_pkgs $xen_pkgs" ;;
-*) echo "deps.sh: unknown level '$level' (run, check, bench)" >&2; exit 2 ;;
+fuzz) want="$run_pkgs $fuzz_pkgs" ;;
+*) echo "deps.sh: unknown level '$level' (run, check, bench, fuzz)" >&2; exit 2 ;;
 esac
 
 missing=

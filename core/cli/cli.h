@@ -24,5 +24,9 @@ void cli_print_error(const char *what, const struct xlsr_error *err);
 void cli_log(void *opaque, enum xlsr_log_level level, const char *msg);
 void cli_print(void *opaque, const char *text);
 const char *cli_default_config(void);
+/* Flushes stdout: status, or 1 (with a message) if the output was lost. */
+int cli_check_stdout(int status);
+/* Names what is running now, for the crash message (main.c). */
+void cli_step(const char *what);
 
 #endif

@@ -198,5 +198,5 @@ int cli_plugins(int argc, char **argv)
 out:
     xlsr_config_free(def);
     xlsr_config_free(cfg);
-    return status;
+    return cli_check_stdout(status);
 }

@@ -47,15 +47,18 @@ static bool restore_only(int opt)
     return opt >= OPT_DOMID && opt < OPT_CHECKPOINTED;
 }
 
+/* Decimal only, as xl and libxl write domain ids and ports: with base 0,
+ * "010" would silently be domain 8. */
 static int number(const char *opt, const char *text, uint32_t max,
                   uint32_t *out)
 {
     char *end;
     errno = 0;
-    unsigned long v = strtoul(text, &end, 0);
-    if (errno || !*text || *end || text[0] == '-' || v > max) {
-        fprintf(stderr, "xlsr: --%s: '%s' is not a number up to %u\n", opt,
-                text, max);
+    unsigned long v = strtoul(text, &end, 10);
+    if (errno || !*text || *end || text[0] < '0' || text[0] > '9' ||
+        v > max) {
+        fprintf(stderr, "xlsr: --%s: '%s' is not a decimal number up to "
+                "%u\n", opt, text, max);
         return -1;
     }
     *out = (uint32_t)v;
@@ -234,6 +237,7 @@ int cli_stream(int argc, char **argv, enum xlsr_mode mode)
         cli_print_error("configuration", &err);
         goto out;
     }
+    cli_step("reading the stream");
     fd = open_input(o.input);
     if (fd < 0)
         goto out;
@@ -262,5 +266,5 @@ out:
         close(fd);
     xlsr_session_close(s);
     xlsr_config_free(cfg);
-    return status;
+    return cli_check_stdout(status);
 }

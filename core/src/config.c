@@ -11,11 +11,13 @@
  * ones).  Duplicate keys are detected in the handler.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <ini.h>
 #include <libgen.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "internal.h"
 
@@ -311,6 +313,54 @@ nomem:
     return XLSR_ERR_NOMEM;
 }
 
+/* Owner and mode rule shared with plugin files (loader.c): the file must
+ * be owned by root or by the user running xlsr, and writable by nobody
+ * else, since whoever can write it decides what code xlsr runs.  what
+ * names the file in the error ("plugin", "configuration file"). */
+int xlsr__vet_owner_mode(const struct stat *st, const char *what,
+                         struct xlsr_error *err)
+{
+    if (st->st_uid != 0 && st->st_uid != geteuid())
+        return xlsr__fail(err, XLSR_ERR_CONFIG, "refusing %s: owned by uid "
+                          "%u, neither root nor the running user (uid %u)",
+                          what, (unsigned)st->st_uid, (unsigned)geteuid());
+    if (st->st_mode & (S_IWGRP | S_IWOTH))
+        return xlsr__fail(err, XLSR_ERR_CONFIG, "refusing %s: it is %s-"
+                          "writable (mode %04o)", what,
+                          st->st_mode & S_IWOTH ? "world" : "group",
+                          (unsigned)(st->st_mode & 07777));
+    return XLSR_OK;
+}
+
+/* Opens the configuration without blocking (a FIFO or a device at the
+ * path must not hang us) and vets what was opened: a regular file, and,
+ * when running as root, the owner and mode rule above. */
+static int open_config(const char *path, FILE **fp, struct xlsr_error *err)
+{
+    struct stat st;
+    int rc = XLSR_OK;
+    int fd = open(path, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+    if (fd < 0)
+        rc = xlsr__fail(err, XLSR_ERR_CONFIG, "cannot read configuration "
+                        "file: %s", strerror(errno));
+    else if (fstat(fd, &st) < 0)
+        rc = xlsr__fail(err, XLSR_ERR_CONFIG, "cannot read configuration "
+                        "file: %s", strerror(errno));
+    else if (!S_ISREG(st.st_mode))
+        rc = xlsr__fail(err, XLSR_ERR_CONFIG, "cannot read configuration "
+                        "file: not a regular file");
+    else if (geteuid() == 0)
+        rc = xlsr__vet_owner_mode(&st, "configuration file", err);
+    if (!rc && !(*fp = fdopen(fd, "r")))
+        rc = xlsr__fail(err, XLSR_ERR_NOMEM, "out of memory");
+    if (rc) {
+        if (fd >= 0)
+            close(fd);
+        xlsr__err_where(err, "%s", path);
+    }
+    return rc;
+}
+
 XLSR_API int xlsr_config_load(const char *path, struct xlsr_config **out,
                               struct xlsr_error *err)
 {
@@ -330,22 +380,9 @@ XLSR_API int xlsr_config_load(const char *path, struct xlsr_config **out,
     c->dir = dir_of(path);
     if (!c->path || !c->dir)
         goto out;
-    p.f = fopen(path, "r");
-    if (!p.f) {
-        rc = xlsr__fail(p.err, XLSR_ERR_CONFIG,
-                        "cannot read configuration file: %s",
-                        strerror(errno));
-        xlsr__err_where(p.err, "%s", path);
+    rc = open_config(path, &p.f, p.err);
+    if (rc)
         goto out;
-    }
-    struct stat st;
-    if (fstat(fileno(p.f), &st) == 0 && !S_ISREG(st.st_mode)) {
-        fclose(p.f);
-        rc = xlsr__fail(p.err, XLSR_ERR_CONFIG, "cannot read configuration "
-                        "file: not a regular file");
-        xlsr__err_where(p.err, "%s", path);
-        goto out;
-    }
     int r = ini_parse_stream(read_line, &p, on_key, &p);
     fclose(p.f);
     if (!p.failed && r != 0)

@@ -147,6 +147,13 @@ struct xlsr_loaded {
     const struct xlsr_plugin *desc;
 };
 
+/* 0 if shadow_report names a file we can write safely, else -1 with a
+ * reason (wrappers.c). */
+int xlsr__shadow_report_check(const char *path, char *why, size_t whylen);
+/* Owner/mode rule for files that decide what code runs (config.c). */
+struct stat;
+int xlsr__vet_owner_mode(const struct stat *st, const char *what,
+                         struct xlsr_error *err);
 int xlsr__plugin_load(const struct xlsr_config *cfg, const char *name,
                       struct xlsr_loaded *out, struct xlsr_error *err);
 void xlsr__plugin_unload(struct xlsr_loaded *p);
@@ -286,7 +293,16 @@ struct xlsr_session {
     int final_rc;                   /* what fini() is told */
     uint64_t next_progress;         /* offset of the next progress call */
     struct xlsr__layers lay;        /* container layers (layers.c) */
+    uint64_t skipped, skipped_bytes;    /* optional records skipped */
 };
+
+/* Bounds on what a sender controls (bounds.c). */
+uint32_t xlsr__body_keep(struct xlsr_session *s,
+                         const struct xlsr_record *hdr);
+void xlsr__note_skip(struct xlsr_session *s, const struct xlsr_record *rec,
+                     const char *why);
+void xlsr__skip_summary(struct xlsr_session *s);
+int xlsr__trailing(struct xlsr_session *s, bool strict);
 
 /* Reports progress when the stream has moved far enough: cheap enough
  * for every read. */

@@ -4,9 +4,11 @@
  *
  * A plugin name resolves only inside the configured plugin directories
  * (searched in order): a name is a file name, never a path, so a
- * configuration cannot pull code from elsewhere.  The file must be a regular file (not a symlink), owned by
- * root or by the user running xlsr, and not writable by others: anyone who
- * can write it could run code as us.
+ * configuration cannot pull code from elsewhere.  The file must be a regular
+ * file (not a symlink), owned by root or by the user running xlsr, and not
+ * group- or world-writable (xlsr__vet_owner_mode); each directory searched
+ * must not be a symlink or world-writable: anyone who can write there
+ * could run code as us.
  *
  * Naming the object to dlopen().  The vetted fd is mapped through its
  * /proc/self/fd/N name, so what runs is what was vetted.  But glibc
@@ -74,14 +76,8 @@ static int open_vetted(const char *path, int *fdp, struct stat *stp,
     else if (!S_ISREG(st.st_mode))
         rc = xlsr__fail(err, XLSR_ERR_CONFIG,
                         "refusing plugin: not a regular file");
-    else if (st.st_uid != 0 && st.st_uid != geteuid())
-        rc = xlsr__fail(err, XLSR_ERR_CONFIG, "refusing plugin: owned by "
-                        "uid %u, neither root nor the running user (uid %u)",
-                        (unsigned)st.st_uid, (unsigned)geteuid());
-    else if (st.st_mode & S_IWOTH)
-        rc = xlsr__fail(err, XLSR_ERR_CONFIG, "refusing plugin: it is "
-                        "world-writable (mode %04o)",
-                        (unsigned)(st.st_mode & 07777));
+    else
+        rc = xlsr__vet_owner_mode(&st, "plugin", err);  /* + group-writable */
     if (rc) {
         close(fd);
     } else {
@@ -89,6 +85,33 @@ static int open_vetted(const char *path, int *fdp, struct stat *stp,
         *stp = st;
     }
     return rc;
+}
+
+/* A plugin directory is where code comes from: refused when it is a
+ * symlink (whoever owns the link chooses the code), world-writable
+ * (anyone can add or swap files), or owned by another user.  A missing
+ * directory is only a search miss. */
+static int vet_plugin_dir(const char *dir, struct xlsr_error *err)
+{
+    struct stat st;
+    const char *why = NULL;
+    if (lstat(dir, &st) < 0)
+        return XLSR_OK;
+    if (S_ISLNK(st.st_mode))
+        why = "is a symbolic link: refused (configure the directory it "
+              "points to)";
+    else if (!S_ISDIR(st.st_mode))
+        why = "is not a directory";
+    else if (st.st_uid != 0 && st.st_uid != geteuid())
+        why = "is owned by another user (neither root nor the running "
+              "user): refused";
+    else if (st.st_mode & S_IWOTH)
+        return xlsr__fail(err, XLSR_ERR_CONFIG, "plugin_dir %s is "
+                          "world-writable (mode %04o): refused", dir,
+                          (unsigned)(st.st_mode & 07777));
+    return why ? xlsr__fail(err, XLSR_ERR_CONFIG, "plugin_dir %s %s", dir,
+                            why)
+               : XLSR_OK;
 }
 
 static int check_desc(const struct xlsr_plugin *d, struct xlsr_error *err)
@@ -294,6 +317,11 @@ int xlsr__plugin_load(const struct xlsr_config *cfg, const char *name,
     }
     out->name = strdup(name);
     for (size_t i = 0; i < cfg->nplugin_dirs && out->name; i++) {
+        rc = vet_plugin_dir(cfg->plugin_dirs[i], err);
+        if (rc) {
+            xlsr__err_where(err, "plugin '%s'", name);
+            goto fail;
+        }
         free(out->path);
         if (asprintf(&out->path, "%s/%s.so", cfg->plugin_dirs[i], name) < 0)
             out->path = NULL;

@@ -182,6 +182,10 @@ static int choose_wrapper(struct xlsr_session *s, struct xlsr_binding *b,
             return bad_key(s, err, ls, "[%s]: a shadow cannot run on a record "
                            "followed by an inline stream (it can be read "
                            "once)", b->sec->name);
+        char why[600];
+        if (report && xlsr__shadow_report_check(report, why, sizeof(why)))
+            return bad_key(s, err, b->sec->line, "[%s]: %s", b->sec->name,
+                           why);
         b->wrap = &xlsr__wrap_shadow;
         b->cand.dry = true;
     }
@@ -238,6 +242,9 @@ static int init_slot(struct xlsr_session *s, struct xlsr_binding *b,
         return XLSR_OK;
     }
     s->reason_set = false;
+    /* Seen by a crash handler if foreign code dies in its init. */
+    xlsr__logf(s, XLSR_LOG_DEBUG, "init of plugin %s (%s) for [%s]",
+               d->name, slot->plugin->path, b->sec->name);
     int rc = d->init(&xlsr__host, &slot->handle, &slot->state);
     if (rc < 0) {
         snprintf(err->handler, sizeof(err->handler), "%s", d->name);

@@ -17,7 +17,8 @@
  *                     of a plain stream.  A checkpointed (Remus/COLO)
  *                     stream completes when its libxc reader returns.
  *   [trailing bytes]  xl migrate's handshake follows END on the wire:
- *                     counted (verify/dump), an error with --strict.
+ *                     counted up to a bound (verify/dump), an error at
+ *                     the first byte with --strict (bounds.c).
  *
  * Which state the run is in, and what may happen in each, is machine.c's
  * business; this file frames records (xlsr__frame_header, then
@@ -183,11 +184,20 @@ int xlsr__frame_body(struct xlsr_session *s, struct xlsr_record *rec)
     uint64_t off = rec->offset;
     int rc;
 
-    if (rec->length) {
-        rc = read_body(s, rec->length, off, "record body");
+    /* What nobody keeps is read past, never held (bounds.c). */
+    uint32_t keep = xlsr__body_keep(s, rec);
+    if (keep) {
+        rc = read_body(s, keep, off, "record body");
         if (rc)
             return rc;
         rec->body = s->body;
+    }
+    if (keep < rec->length) {
+        rc = xlsr__skip(&s->rd, rec->length - keep);
+        if (rc) {
+            s->rd.got += keep;
+            return short_read(s, rc, off, "record body", rec->length);
+        }
     }
     uint32_t padlen = (8 - (rec->length & 7)) & 7;
     uint8_t pad[8];
@@ -246,9 +256,7 @@ static int unhandled(struct xlsr_session *s, const struct xlsr_record *rec,
                           "cannot handle"
                         : "[core] unknown_records = fail");
     }
-    xlsr__logf(s, XLSR_LOG_INFO, "offset %llu: skipping optional record "
-               "type 0x%x (%u bytes): %s", (unsigned long long)rec->offset,
-               rec->type, rec->length, why);
+    xlsr__note_skip(s, rec, why);
     return XLSR_OK;
 }
 
@@ -313,14 +321,8 @@ static int trailing(struct xlsr_session *s, bool exact)
     s->res->bytes = s->rd.offset;
     if (exact)
         return XLSR_OK;
-    int rc = xlsr__drain(&s->rd, &s->res->trailing_bytes);
-    if (rc)
-        return short_read(s, rc, s->rd.offset, "bytes after END", 0);
-    if (s->res->trailing_bytes && s->opts.strict && s->res->complete)
-        return xlsr__serr(s, XLSR_ERR_STREAM, s->res->bytes, "%llu bytes "
-                          "after the END record (--strict)",
-                          (unsigned long long)s->res->trailing_bytes);
-    return XLSR_OK;
+    /* Bounded, and --strict stops at the first byte (bounds.c). */
+    return xlsr__trailing(s, s->opts.strict && s->res->complete);
 }
 
 XLSR_API int xlsr_session_run(struct xlsr_session *s, int fd,
@@ -368,6 +370,7 @@ XLSR_API int xlsr_session_run(struct xlsr_session *s, int fd,
             rc = XLSR_STOP;
         }
     }
+    xlsr__skip_summary(s);
     for (size_t i = 0; i < s->nbind; i++)
         s->bind[i].wrap->finish(s, &s->bind[i]);
     rc = xlsr__complete(s, rc);

@@ -14,10 +14,12 @@
  * The router calls every binding the same way (b->wrap): wrappers are not
  * special cases in the framer (SQLite's shim VFSes are the model).
  */
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "../../plugins/emulator/filebk.h"
 #include "internal.h"
 
 /* Differences kept in the JSON summary; the count goes on regardless. */
@@ -219,6 +221,58 @@ static int shadow_record(struct xlsr_session *s, struct xlsr_binding *b,
     return rc;
 }
 
+/* Splits an absolute report path into its directory (into dir) and file
+ * name; -1 with a reason when it cannot be written safely. */
+static int report_split(const char *path, char *dir, size_t dirlen,
+                        const char **name, char *why, size_t whylen)
+{
+    const char *slash = strrchr(path, '/');
+    if (path[0] != '/' || !slash || !slash[1]) {
+        snprintf(why, whylen, "shadow_report '%s' is not an absolute file "
+                 "path", path);
+        return -1;
+    }
+    size_t dl = slash == path ? 1 : (size_t)(slash - path);
+    if (dl >= dirlen) {
+        snprintf(why, whylen, "shadow_report '%s' is too long", path);
+        return -1;
+    }
+    memcpy(dir, path, dl);
+    dir[dl] = '\0';
+    return filebk_check_path(dir, path, name, why, whylen);
+}
+
+int xlsr__shadow_report_check(const char *path, char *why, size_t whylen)
+{
+    char dir[PATH_MAX];
+    const char *name;
+    return report_split(path, dir, sizeof(dir), &name, why, whylen);
+}
+
+/* Written like the emulator's file backend (no symlink followed, vetted
+ * directory, temporary + rename, 0600), and only by a restore: verify
+ * and dump have no side effects. */
+static void shadow_write(struct xlsr_session *s, struct xlsr_binding *b,
+                         const char *path, const char *head)
+{
+    char dir[PATH_MAX], why[PATH_MAX + 256];
+    const char *name;
+    char *text = NULL;
+    int n = asprintf(&text, "%s%s]}\n", head, b->report ? b->report : "");
+    if (n < 0)
+        snprintf(why, sizeof(why), "out of memory");
+    if (n >= 0 && report_split(path, dir, sizeof(dir), &name, why,
+                               sizeof(why)) == 0 &&
+        filebk_write(dir, name, (const uint8_t *)text, (size_t)n, why,
+                     sizeof(why)) == 0) {
+        free(text);
+        return;
+    }
+    free(text);
+    xlsr__logf(s, XLSR_LOG_WARN, "shadow [%s]: cannot write report %s: %s",
+               b->sec->name, path, why);
+}
+
 static void shadow_finish(struct xlsr_session *s, struct xlsr_binding *b)
 {
     char head[512];
@@ -230,16 +284,8 @@ static void shadow_finish(struct xlsr_session *s, struct xlsr_binding *b)
              (unsigned long long)b->differ);
     xlsr__logf(s, XLSR_LOG_INFO, "shadow summary: %s%s]}", head,
                b->report ? b->report : "");
-    if (!path)
-        return;
-    FILE *f = fopen(path, "w");
-    bool ok = f && fprintf(f, "%s%s]}\n", head,
-                           b->report ? b->report : "") >= 0;
-    if (f && fclose(f) != 0)
-        ok = false;
-    if (!ok)
-        xlsr__logf(s, XLSR_LOG_WARN, "shadow [%s]: cannot write report %s",
-                   b->sec->name, path);
+    if (path && s->ctx->mode == XLSR_MODE_RESTORE)
+        shadow_write(s, b, path, head);
 }
 
 const struct xlsr_wrapper xlsr__wrap_shadow = {

@@ -54,6 +54,7 @@ struct emu_state {
     xlsr_handle *h;
     struct xlsr_restore_ctx *ctx;
     const char *dir;
+    unsigned exec_timeout;      /* seconds */
     char default_path[PATH_MAX];
     struct emu_cfg def, ids[NIDS];
     struct seen seen[MAX_SEEN];
@@ -79,6 +80,9 @@ static const struct xlsr_conf_key conf_keys[] = {
     { "exec", XLSR_CONF_STRING, false, NULL,
       "exec backend command: absolute path and arguments split on spaces, "
       "no shell; same variables as path" },
+    { "exec_timeout", XLSR_CONF_U64, false, "600",
+      "seconds an exec command may take (reading the blob and exiting) "
+      "before it is killed, 1-86400" },
     KEYS_FOR(0), KEYS_FOR(1), KEYS_FOR(2),
     { NULL, 0, false, NULL, NULL },
 };
@@ -90,6 +94,28 @@ static const char *opt_str(struct emu_state *s, const char *key)
     if (s->host->conf_str(s->h, key, &v) != XLSR_OK || !v || !*v)
         return NULL;
     return v;
+}
+
+/* True (with a reason) when a file template can only land outside dir:
+ * variables expand to decimal numbers, never to '/' or '..', so whether
+ * the result is directly in dir does not depend on their values, and a
+ * broken template is a configuration error at start-up, not a failure at
+ * the first EMULATOR_CONTEXT. */
+static bool path_outside(struct emu_state *s, const char *tmpl, char *err,
+                         size_t errlen)
+{
+    struct tmpl_vars zero = { .have_emu = true };
+    char path[PATH_MAX], why[PATH_MAX + 256];
+    const char *name;
+    if (tmpl_expand(tmpl, &zero, path, sizeof(path), why, sizeof(why)) < 0)
+        return false;           /* too long: reported when expanded */
+    if (filebk_check_path(s->dir, path, &name, why, sizeof(why)) == 0)
+        return false;
+    if (snprintf(err, errlen, "'%s' never names a file directly in dir "
+                 "'%s', whatever its variables expand to (%s)", tmpl, s->dir,
+                 why) < 0)
+        err[0] = '\0';
+    return true;
 }
 
 /* Fills one emu_cfg from key suffix sfx ("" or ".N"), falling back to
@@ -116,7 +142,8 @@ static int load_cfg(struct emu_state *s, const char *sfx,
     c->path = opt_str(s, key);
     if (!c->path)
         c->path = def ? def->path : s->default_path;
-    if (tmpl_check(c->path, true, err, sizeof(err)) < 0) {
+    if (tmpl_check(c->path, true, err, sizeof(err)) < 0 ||
+        (c->be == BE_FILE && path_outside(s, c->path, err, sizeof(err)))) {
         s->host->fail(s->h, "%s: %s", key, err);
         return XLSR_ERR_CONFIG;
     }
@@ -171,6 +198,15 @@ static int emu_conf(struct emu_state *s)
         s->host->fail(s->h, "dir '%s' is too long", s->dir);
         return XLSR_ERR_CONFIG;
     }
+    uint64_t t;
+    if (s->host->conf_u64(s->h, "exec_timeout", &t) != XLSR_OK)
+        return XLSR_ERR_CONFIG;
+    if (t < 1 || t > 86400) {
+        s->host->fail(s->h, "exec_timeout = %" PRIu64 ": expected 1 to "
+                      "86400 seconds", t);
+        return XLSR_ERR_CONFIG;
+    }
+    s->exec_timeout = (unsigned)t;
     def_exec = opt_str(s, "exec");
     rc = load_cfg(s, "", NULL, def_exec, &s->def);
     for (int i = 0; rc == XLSR_OK && i < NIDS; i++) {
@@ -344,7 +380,8 @@ static int to_exec(struct emu_state *s, const struct emu_cfg *c,
                        PRIu32 " index %" PRIu32 ") into: %s", len,
                        v->emu_id, v->index, line);
         rc = XLSR_OK;
-    } else if (execbk_run(argv, blob, len, err, sizeof(err)) < 0) {
+    } else if (execbk_run(argv, blob, len, s->exec_timeout, err,
+                          sizeof(err)) < 0) {
         s->host->fail(s->h, "exec backend: %s", err);
     } else {
         s->host->log(s->h, XLSR_LOG_INFO, "piped %zu bytes into "
@@ -397,6 +434,17 @@ static int emu_record(void *state, const struct xlsr_record *rec)
     return to_file(s, c, &v, me, blob, len);
 }
 
+/* Outside a real restore only the emulator header is looked at: the
+ * device model's state is read past, never held (dry runs print its
+ * length, which the header gives). */
+static uint32_t emu_body_needed(void *state, const struct xlsr_record *rec)
+{
+    struct emu_state *s = state;
+    if (s->ctx->mode == XLSR_MODE_RESTORE && !s->ctx->dry_run)
+        return rec->length;
+    return EMUHDR_SIZE;
+}
+
 static void emu_fini(void *state, int rc)
 {
     struct emu_state *s = state;
@@ -422,6 +470,7 @@ static const struct xlsr_plugin emulator_plugin = {
     .init = emu_init,
     .record = emu_record,
     .fini = emu_fini,
+    .body_needed = emu_body_needed,
 };
 
 XLSR_PLUGIN_DEFINE(emulator_plugin)

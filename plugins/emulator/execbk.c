@@ -27,9 +27,17 @@
  * signal dispositions, waits for the command (its child, nobody else's)
  * and writes the command's pid and wait status to a pipe.  We wait for
  * that one pid and nothing else, and change no disposition of ours.
+ *
+ * Timeout: one deadline (exec_timeout) covers the whole run.  Our write
+ * end is made non-blocking and polled, so a command that never reads
+ * cannot block us, and the keeper's status pipe is polled too.  At the
+ * deadline the command (the pid the keeper reported) gets SIGKILL, and
+ * the keeper's report and the keeper are collected as usual.
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -195,22 +203,55 @@ static int spawn(char *const argv[], int rfd, pid_t *kpid, int *sfd,
     return 0;
 }
 
+/* Milliseconds left until deadline (a CLOCK_MONOTONIC time), 0 at most. */
+static int ms_left(const struct timespec *deadline)
+{
+    struct timespec now;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    long long ms = (long long)(deadline->tv_sec - now.tv_sec) * 1000 +
+                   (deadline->tv_nsec - now.tv_nsec) / 1000000;
+    return ms <= 0 ? 0 : ms > INT_MAX ? INT_MAX : (int)ms;
+}
+
+/* Waits for the next message of the keeper until deadline; at the
+ * deadline the command is killed (once: *killed), and the wait goes on
+ * for the keeper's report of its death. */
+static void await_msg(int sfd, pid_t pid, const struct timespec *deadline,
+                      bool *killed)
+{
+    struct pollfd p = { .fd = sfd, .events = POLLIN };
+    while (!*killed && poll(&p, 1, ms_left(deadline)) == 0) {
+        if (pid <= 0 || ms_left(deadline) > 0)
+            continue;       /* no pid yet: it comes first, right away */
+        /* Not reported dead (the pipe was empty just now), so not yet
+         * reaped by the keeper: the pid is still the command's. */
+        kill(pid, SIGKILL);
+        *killed = true;
+    }
+}
+
 /* Reads the keeper's report to its end and collects the keeper.  0 with
- * the command's wait status, or -1 with a reason. */
-static int reap(const char *cmd, pid_t kpid, int sfd, int *st, char *err,
-                size_t errlen)
+ * the command's wait status, or -1 with a reason (the timeout included). */
+static int reap(const char *cmd, pid_t kpid, int sfd, int *st,
+                const struct timespec *deadline, unsigned timeout_s,
+                char *err, size_t errlen)
 {
     struct msg m;
     int exec_errno = 0, have_status = 0, kst;
+    pid_t pid = 0;
+    bool killed = false;
     ssize_t n;
 
     for (;;) {
+        await_msg(sfd, pid, deadline, &killed);
         n = read(sfd, &m, sizeof(m));
         if (n < 0 && errno == EINTR)
             continue;
         if (n != (ssize_t)sizeof(m))
             break;
-        if (m.kind == MSG_EXEC_ERRNO)
+        if (m.kind == MSG_PID)
+            pid = (pid_t)m.value;
+        else if (m.kind == MSG_EXEC_ERRNO)
             exec_errno = m.value;
         else if (m.kind == MSG_STATUS) {
             *st = m.value;
@@ -231,6 +272,11 @@ static int reap(const char *cmd, pid_t kpid, int sfd, int *st, char *err,
                  strerror(exec_errno));
         return -1;
     }
+    if (killed) {
+        snprintf(err, errlen, "command %s did not finish within "
+                 "exec_timeout (%u s): killed", cmd, timeout_s);
+        return -1;
+    }
     if (!have_status) {
         snprintf(err, errlen, "lost the exit status of %s (its keeper "
                  "process ended with wait status 0x%x)", cmd, kst);
@@ -239,8 +285,10 @@ static int reap(const char *cmd, pid_t kpid, int sfd, int *st, char *err,
     return 0;
 }
 
-/* Writes the blob; returns bytes written, *werr = errno on failure. */
-static size_t feed(int wfd, const uint8_t *buf, size_t len, int *werr)
+/* Writes the blob (wfd is non-blocking) until deadline; returns bytes
+ * written, *werr = errno on failure (ETIMEDOUT at the deadline). */
+static size_t feed(int wfd, const uint8_t *buf, size_t len,
+                   const struct timespec *deadline, int *werr)
 {
     size_t off = 0;
 
@@ -250,6 +298,16 @@ static size_t feed(int wfd, const uint8_t *buf, size_t len, int *werr)
         ssize_t r = write(wfd, buf + off, n);
         if (r < 0 && errno == EINTR)
             continue;
+        if (r < 0 && errno == EAGAIN) {
+            struct pollfd pfd = { .fd = wfd, .events = POLLOUT };
+            int left = ms_left(deadline);
+            if (left == 0) {
+                *werr = ETIMEDOUT;
+                break;
+            }
+            poll(&pfd, 1, left);
+            continue;
+        }
         if (r < 0) {
             *werr = errno;
             break;
@@ -261,7 +319,7 @@ static size_t feed(int wfd, const uint8_t *buf, size_t len, int *werr)
 
 /* feed() with SIGPIPE held off (see the top of the file). */
 static size_t feed_nosigpipe(int wfd, const uint8_t *buf, size_t len,
-                             int *werr)
+                             const struct timespec *deadline, int *werr)
 {
     sigset_t pipe_set, old, pending;
     bool was_pending;
@@ -272,7 +330,7 @@ static size_t feed_nosigpipe(int wfd, const uint8_t *buf, size_t len,
     pthread_sigmask(SIG_BLOCK, &pipe_set, &old);
     sigpending(&pending);
     was_pending = sigismember(&pending, SIGPIPE);
-    done = feed(wfd, buf, len, werr);
+    done = feed(wfd, buf, len, deadline, werr);
     if (*werr == EPIPE && !was_pending) {
         struct timespec zero = { 0, 0 };
         while (sigtimedwait(&pipe_set, NULL, &zero) < 0 && errno == EINTR)
@@ -305,12 +363,15 @@ static void describe(char *err, size_t errlen, const char *cmd, int st,
 }
 
 int execbk_run(char *const argv[], const uint8_t *buf, size_t len,
-               char *err, size_t errlen)
+               unsigned timeout_s, char *err, size_t errlen)
 {
     int p[2], st = 0, werr, sfd;
+    struct timespec deadline;
     pid_t kpid;
     size_t done;
 
+    clock_gettime(CLOCK_MONOTONIC, &deadline);
+    deadline.tv_sec += timeout_s;
     if (pipe2(p, O_CLOEXEC) < 0) {
         snprintf(err, errlen, "pipe: %s", strerror(errno));
         return -1;
@@ -321,10 +382,22 @@ int execbk_run(char *const argv[], const uint8_t *buf, size_t len,
         return -1;
     }
     close(p[0]);
-    done = feed_nosigpipe(p[1], buf, len, &werr);
+    /* Our end only: a command that stops reading must not block us past
+     * the deadline. */
+    fcntl(p[1], F_SETFL, fcntl(p[1], F_GETFL) | O_NONBLOCK);
+    done = feed_nosigpipe(p[1], buf, len, &deadline, &werr);
     close(p[1]);
-    if (reap(argv[0], kpid, sfd, &st, err, errlen) < 0)
+    if (werr == ETIMEDOUT)
+        deadline.tv_sec = 0, deadline.tv_nsec = 0;  /* kill it now */
+    if (reap(argv[0], kpid, sfd, &st, &deadline, timeout_s, err,
+             errlen) < 0) {
+        if (werr == ETIMEDOUT) {
+            size_t l = strlen(err);
+            snprintf(err + l, errlen - l, " after reading %zu of %zu bytes",
+                     done, len);
+        }
         return -1;
+    }
     if (WIFEXITED(st) && WEXITSTATUS(st) == 0 && werr == 0)
         return 0;
     describe(err, errlen, argv[0], st, done, len, werr);

@@ -14,10 +14,12 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* argv[0] must be an absolute path.  0, or -1 with a reason (naming the
- * command's exit status or signal) in err. */
+/* argv[0] must be an absolute path.  A command still running (or not
+ * reading) timeout_s seconds after the start is killed and reaped.  0, or
+ * -1 with a reason (naming the command's exit status or signal, or the
+ * timeout) in err. */
 int execbk_run(char *const argv[], const uint8_t *buf, size_t len,
-               char *err, size_t errlen);
+               unsigned timeout_s, char *err, size_t errlen);
 
 /* Splits a command line on spaces into a NULL-terminated argv (no quoting,
  * no shell).  Returns a malloc'd vector whose strings live in the same

@@ -32,7 +32,7 @@ static char *const cat[] = { "/bin/cat", NULL };
 static void expect_status(char *const argv[], const char *want)
 {
     char err[512] = "";
-    int rc = execbk_run(argv, (const uint8_t *)"abc", 3, err, sizeof(err));
+    int rc = execbk_run(argv, (const uint8_t *)"abc", 3, 30, err, sizeof(err));
     if (!want) {
         assert_int_equal(rc, 0);
         return;

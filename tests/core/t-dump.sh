@@ -67,7 +67,7 @@ t_trailing_bytes_counted_not_fatal() {
     expect 0 "$XLSR" dump -c "$c" "$T/s"
     out_has '44 bytes after END'
     expect 1 "$XLSR" verify --strict -c "$c" "$T/s"
-    err_has 'offset [0-9]+ .*44 bytes after the END record \(--strict\)'
+    err_has 'offset [0-9]+ .*: bytes after the END record \(--strict\)'
 }
 
 t_unknown_optional_skipped_or_failed() {

@@ -35,11 +35,13 @@ after_kill() {
     echo "leftover: ${others:-none}"
 }
 
-# kill_mid_write OLD: kill -9 xlsr once its temp file is partly written.
+# kill_mid_write OLD: kill -9 xlsr once the blob is partly written.
 # The watcher starts xlsr itself (so its own start-up cannot miss the
-# window) and polls the directory, microseconds a round.  If it only sees
-# the temp file complete (xlsr in fsync/rename) it kills there ("late");
-# if xlsr finishes first, the test fails: nothing was tested.
+# window) and polls what xlsr has written (/proc/PID/io wchar: the
+# temporary file is an unnamed O_TMPFILE, nothing to see in the
+# directory), microseconds a round.  If it only sees the blob complete
+# (xlsr in fsync/rename) it kills there ("late"); if xlsr finishes first,
+# the test fails: nothing was tested.
 kill_mid_write() {
     CONFIG=$(big_conf)
     [ -z "$1" ] || printf %s "$1" >"$T/d/qemu-resume.7"
@@ -50,19 +52,17 @@ d, total = sys.argv[1], int(sys.argv[2])
 p = subprocess.Popen(sys.argv[3:], stdout=subprocess.DEVNULL,
                      stderr=open(os.path.join(d, "..", "err"), "w"))
 while p.poll() is None:
-    for n in os.listdir(d):
-        if ".xlsr-tmp-" not in n:
-            continue
-        try:
-            sz = os.stat(os.path.join(d, n)).st_size
-        except FileNotFoundError:
-            continue
-        if 0 < sz <= total:
-            p.send_signal(signal.SIGKILL)
-            p.wait()
-            print(("killed %d" if sz < total else "late %d") % sz,
-                  -p.returncode)
-            sys.exit(0)
+    try:
+        with open("/proc/%d/io" % p.pid) as f:
+            sz = int([l for l in f if l.startswith("wchar:")][0].split()[1])
+    except (OSError, IndexError):
+        continue
+    if sz > 1 << 20:        # past the log lines: into the blob
+        p.send_signal(signal.SIGKILL)
+        p.wait()
+        print(("killed %d" if sz < total else "late %d") % sz,
+              -p.returncode)
+        sys.exit(0)
 print("missed", p.returncode)
 ' "$T/d" "$BIG" "$XLSR" restore -c "$CONFIG" --domid 7 "$T/s")
     echo "watcher: $seen (temp file size, signal)"

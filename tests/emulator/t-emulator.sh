@@ -86,27 +86,39 @@ t_emu_same_target_refused() {   # two indexes, one path: no silent overwrite
     eq "$(cat "$T/d/qemu-resume.7")" a "file content"
 }
 
+# A template that can only land outside dir is a configuration error at
+# start-up (exit 2, before the stream is read), for restore and for
+# `xlsr plugins` alike; b450804 found it at the first record (exit 1).
 t_emu_bad_path_outside_dir() {
     mkdir -p "$T/elsewhere"
     CONFIG=$(emu_conf "path = $T/elsewhere/qemu-resume.%domid")
     "$GEN" --rec emulator_context:emu:2:0:61 -o "$T/s"
-    restore 1
-    err_has "offset 16 \(0x10\): record EMULATOR_CONTEXT \(0x3\): handler emulator: path '$T/elsewhere/qemu-resume.7' is outside the configured directory '$T/d'"
+    restore 2
+    err_has "configuration: .*emu.ini:[0-9]+: record EMULATOR_CONTEXT \(0x3\): handler emulator: init failed: path: '$T/elsewhere/qemu-resume.%domid' never names a file directly in dir '$T/d', whatever its variables expand to \(path '$T/elsewhere/qemu-resume.0' is outside the configured directory"
+    hasnt "$T/err" "offset 16"
     only_in_d ""
     eq "$(ls -A "$T/elsewhere")" "" "files in elsewhere"
+    expect 2 "$XLSR" plugins -c "$CONFIG"
+    err_has "path: '$T/elsewhere/qemu-resume.%domid' never names a file directly in dir"
+    CONFIG=$(emu_conf "path.2 = $T/elsewhere/q.%index")
+    expect 2 "$XLSR" plugins -c "$CONFIG"
+    err_has "init failed: path.2: '$T/elsewhere/q.%index' never names"
+    # Inside dir whatever the variables are: fine.
+    CONFIG=$(emu_conf "path = $T/d/q.%domid.%emu_id.%index")
+    expect 0 "$XLSR" plugins -c "$CONFIG"
 }
 
 t_emu_bad_path_dotdot() {
     CONFIG=$(emu_conf "path = $T/d/../qemu-resume.%domid")
     "$GEN" --rec emulator_context:emu:2:0:61 -o "$T/s"
-    restore 1
-    err_has "offset 16 \(0x10\): .*handler emulator: path '$T/d/\.\./qemu-resume\.7' has an empty, '\.' or '\.\.' segment"
+    restore 2
+    err_has "handler emulator: init failed: path: '$T/d/\.\./qemu-resume\.%domid' never names a file directly in dir '$T/d', .*has an empty, '\.' or '\.\.' segment"
     only_in_d ""
     [ ! -e "$T/qemu-resume.7" ] || fail "wrote outside the directory"
     # A subdirectory is outside too: files go directly into dir.
     mkdir "$T/d/sub"
     CONFIG=$(emu_conf "path = $T/d/sub/q")
-    restore 1
+    restore 2
     err_has "is outside the configured directory"
     eq "$(ls -A "$T/d/sub")" "" "files in d/sub"
 }
@@ -227,7 +239,7 @@ EOT
 # A full disk: a clear error, the temp file removed, the old file intact.
 t_emu_full_disk() {
     mkdir -p "$T/full"
-    mount -t tmpfs -o size=1m xlsr-test "$T/full" 2>"$T/mount.err" ||
+    mount -t tmpfs -o size=1m,mode=0700 xlsr-test "$T/full" 2>"$T/mount.err" ||
         skip "cannot mount a tmpfs here: $(cat "$T/mount.err")"
     trap 'umount "$T/full"' EXIT
     printf old >"$T/full/qemu-resume.7"
@@ -241,7 +253,7 @@ EOT
 )
     "$GEN" --rec emulator_context:emublob:2:0:2M -o "$T/s"
     expect 1 "$XLSR" restore -c "$CONFIG" --domid 7 "$T/s"
-    err_has "offset 16 \(0x10\): record EMULATOR_CONTEXT \(0x3\): handler emulator: writing $T/full/qemu-resume\.7\.xlsr-tmp-[A-Za-z0-9]{6}: No space left on device \(after [0-9]+ of 2097152 bytes\)"
+    err_has "offset 16 \(0x10\): record EMULATOR_CONTEXT \(0x3\): handler emulator: writing $T/full/qemu-resume\.7( \(unnamed temporary\)|\.xlsr-tmp-[A-Za-z0-9]{6}): No space left on device \(after [0-9]+ of 2097152 bytes\)"
     eq "$(cat "$T/full/qemu-resume.7")" old "old file"
     eq "$(ls -A "$T/full")" qemu-resume.7 "files left"
 }

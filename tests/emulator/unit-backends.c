@@ -132,6 +132,36 @@ static void t_missing_dir(void **st)
     assert_non_null(strstr(err, "cannot open directory"));
 }
 
+/* Both ways of resolving dir: openat2 and the portable O_NOFOLLOW walk. */
+static void t_open_dir(void **st)
+{
+    (void)st;
+    char err[512], a[128], l[128], la[160];
+    snprintf(a, sizeof(a), "%s/a", dir);
+    snprintf(l, sizeof(l), "%s/l", dir);
+    snprintf(la, sizeof(la), "%s/l/a", dir);
+    assert_int_equal(mkdir(a, 0700), 0);
+    assert_int_equal(symlink(dir, l), 0);
+    for (int way = 0; way < 2; way++) {
+        int fd = filebk_open_dir(a, way, err, sizeof(err));
+        assert_true(fd >= 0);
+        close(fd);
+        fd = filebk_open_dir("/", way, err, sizeof(err));
+        assert_true(fd >= 0);
+        close(fd);
+        assert_int_equal(filebk_open_dir(l, way, err, sizeof(err)), -1);
+        assert_non_null(strstr(err, "is a symbolic link: refused"));
+        assert_int_equal(filebk_open_dir(la, way, err, sizeof(err)), -1);
+        assert_non_null(strstr(err, "is a symbolic link: refused"));
+        assert_int_equal(chmod(a, 0770), 0);
+        assert_int_equal(filebk_open_dir(a, way, err, sizeof(err)), -1);
+        assert_non_null(strstr(err, "writable by others (mode 0770)"));
+        assert_int_equal(chmod(a, 0700), 0);
+    }
+    unlink(l);
+    rmdir(a);
+}
+
 static void t_split(void **st)
 {
     (void)st;
@@ -157,7 +187,7 @@ static void t_exec_ok(void **st)
     static uint8_t blob[3 << 20];
     for (size_t i = 0; i < sizeof(blob); i++)
         blob[i] = (uint8_t)(i * 7);
-    assert_int_equal(execbk_run(argv, blob, sizeof(blob), err, sizeof(err)),
+    assert_int_equal(execbk_run(argv, blob, sizeof(blob), 30, err, sizeof(err)),
                      0);
     struct stat sb;
     assert_int_equal(stat(out, &sb), 0);
@@ -170,15 +200,15 @@ static void t_exec_status(void **st)
     (void)st;
     char err[512];
     char *argv[] = { "/bin/sh", "-c", "cat >/dev/null; exit 3", NULL };
-    assert_int_equal(execbk_run(argv, (const uint8_t *)"abc", 3, err,
+    assert_int_equal(execbk_run(argv, (const uint8_t *)"abc", 3, 30, err,
                                 sizeof(err)), -1);
     assert_string_equal(err, "command /bin/sh exited with status 3");
     char *argv2[] = { "/bin/sh", "-c", "kill -9 $$", NULL };
-    assert_int_equal(execbk_run(argv2, (const uint8_t *)"", 0, err,
+    assert_int_equal(execbk_run(argv2, (const uint8_t *)"", 0, 30, err,
                                 sizeof(err)), -1);
     assert_non_null(strstr(err, "was killed by signal 9"));
     char *argv3[] = { "/nonexistent/cmd", NULL };
-    assert_int_equal(execbk_run(argv3, (const uint8_t *)"", 0, err,
+    assert_int_equal(execbk_run(argv3, (const uint8_t *)"", 0, 30, err,
                                 sizeof(err)), -1);
     assert_non_null(strstr(err, "cannot run /nonexistent/cmd"));
 }
@@ -192,7 +222,7 @@ static void t_exec_epipe(void **st)
     char *argv[] = { "/bin/true", NULL };
     static uint8_t blob[4 << 20];
     sigset_t pend;
-    assert_int_equal(execbk_run(argv, blob, sizeof(blob), err, sizeof(err)),
+    assert_int_equal(execbk_run(argv, blob, sizeof(blob), 30, err, sizeof(err)),
                      -1);
     assert_non_null(strstr(err, "exited with status 0 after reading"));
     assert_non_null(strstr(err, "of 4194304 bytes"));
@@ -206,7 +236,8 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(t_check_path), cmocka_unit_test(t_write_replace),
         cmocka_unit_test(t_symlink_refused),
-        cmocka_unit_test(t_missing_dir), cmocka_unit_test(t_split),
+        cmocka_unit_test(t_missing_dir), cmocka_unit_test(t_open_dir),
+        cmocka_unit_test(t_split),
         cmocka_unit_test(t_exec_ok), cmocka_unit_test(t_exec_status),
         cmocka_unit_test(t_exec_epipe),
     };

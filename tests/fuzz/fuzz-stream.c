@@ -3,14 +3,10 @@
  * and every shipped plugin in verify mode) and checks that each one ends in
  * a clean verdict, never a crash, a hang or a sanitizer report.
  *
- * Two ways to build it:
- *   - plain (make check): `fuzz-stream CONF SEED_STREAM N [SEED]` runs N
- *     deterministic mutations of SEED_STREAM (bit flips, byte sets, length
- *     field smashes, truncations, splices), then replays every file of
- *     tests/fuzz/corpus/ given after `--`.
- *   - with clang -fsanitize=fuzzer -DXLSR_LIBFUZZER: a libFuzzer target;
- *     XLSR_FUZZ_CONF names the configuration.  Crashes it finds belong in
- *     tests/fuzz/corpus/, where make check replays them.
+ * `fuzz-stream CONF SEED_STREAM N [SEED]` runs N deterministic mutations
+ * of SEED_STREAM (bit flips, byte sets, length field smashes, truncations,
+ * splices), then replays every file given after `--`.  The coverage-guided
+ * libFuzzer targets live in fuzz-targets.c (`make fuzz`).
  */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
@@ -86,17 +82,6 @@ static void load(const char *path)
     }
 }
 
-#ifdef XLSR_LIBFUZZER
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
-{
-    if (!cfg)
-        load(getenv("XLSR_FUZZ_CONF") ? getenv("XLSR_FUZZ_CONF")
-                                      : "tests/fuzz/fuzz.ini");
-    one(data, size);
-    return 0;
-}
-#else
 
 static uint64_t rng_state;
 
@@ -216,4 +201,3 @@ int main(int argc, char **argv)
     xlsr_config_free(cfg);
     return verdict[2] ? 1 : 0;
 }
-#endif

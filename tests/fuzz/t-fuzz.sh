@@ -1,6 +1,7 @@
 # tests/fuzz/t-fuzz.sh - mutated streams through every shipped plugin in
-# verify mode: none may crash, hang or trip a sanitizer.  The corpus of
-# past findings (tests/fuzz/corpus/) is replayed every time.
+# verify mode: none may crash, hang or trip a sanitizer.  Each fuzz
+# target's committed corpus (tests/fuzz/corpus/TARGET/: minimised libFuzzer
+# corpora, crashers included) is replayed through the same target code.
 
 fuzz_conf() {
     mkconf fuzz.ini <<EOT
@@ -24,7 +25,7 @@ EOT
 
 fuzz() { # SEED_ARGS... ; runs 1500 mutations of the writer's stream
     "$GEN" "$@" -o "$T/seed"
-    corpus=$(ls "$XLSR_TOP"/tests/fuzz/corpus/* 2>/dev/null || true)
+    corpus=$(ls "$XLSR_TOP"/tests/fuzz/corpus/stream/* 2>/dev/null || true)
     expect 0 timeout 600 "$B/tests/fuzz-stream" "$(fuzz_conf)" "$T/seed" 1500 "${SEED:-1}" -- $corpus
     cat "$T/out"
     out_has '^fuzz: 1500 mutations: [0-9]+ verified, [0-9]+ refused, 0 config'
@@ -44,3 +45,19 @@ t_fuzz_remus_checkpoints() {
     SEED=3 fuzz --libxc hvm --pages 2 --checkpoints 3 --remus \
         --ckpt-rec 'emulator_context:emu:2:0:0{K}'
 }
+
+replay() { # TARGET: every committed input of one fuzz target
+    set -- "$1" "$XLSR_TOP"/tests/fuzz/corpus/"$1"/*
+    [ -e "$2" ] || fail "no committed corpus for fuzz target $1"
+    n=$(($# - 1))
+    expect 0 timeout 600 "$B/tests/fuzz-replay" "$@"
+    out_has "^fuzz-replay $1: $n inputs replayed"
+}
+
+t_fuzz_replay_stream() { replay stream; }
+t_fuzz_replay_libxl() { replay libxl; }
+t_fuzz_replay_libxc() { replay libxc; }
+t_fuzz_replay_xenstore() { replay xenstore; }
+t_fuzz_replay_emulator() { replay emulator; }
+t_fuzz_replay_ini() { replay ini; }
+t_fuzz_replay_xljson() { replay xljson; }

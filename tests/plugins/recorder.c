@@ -9,6 +9,7 @@
  * header, 16-byte domain header, records up to type 0) with host->read,
  * one record at a time, without interpreting it.
  */
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -29,6 +30,7 @@ static const struct xlsr_conf_key rec_keys[] = {
     { "log", XLSR_CONF_STRING, true, NULL, "file to append call lines to" },
     { "cookie", XLSR_CONF_U64, false, "0", "echoed on every line" },
     { "fail_init", XLSR_CONF_BOOL, false, "false", "init fails" },
+    { "crash_init", XLSR_CONF_BOOL, false, "false", "init dies of SIGSEGV" },
     { "fail_at", XLSR_CONF_U64, false, "0", "fail the Nth record" },
     { "stop", XLSR_CONF_BOOL, false, "false", "return STOP (as END)" },
     { "decline", XLSR_CONF_BOOL, false, "false", "decline every record" },
@@ -50,7 +52,7 @@ static int rec_init(const struct xlsr_host *host, xlsr_handle *h,
 {
     struct rec_state *st = calloc(1, sizeof(*st));
     const char *path;
-    bool fail_init;
+    bool fail_init, crash_init;
 
     if (!st)
         return XLSR_ERR_NOMEM;
@@ -62,10 +64,13 @@ static int rec_init(const struct xlsr_host *host, xlsr_handle *h,
         host->conf_bool(h, "stop", &st->stop) ||
         host->conf_bool(h, "decline", &st->decline) ||
         host->conf_u64(h, "return_code", &st->return_code) ||
-        host->conf_bool(h, "fail_init", &fail_init)) {
+        host->conf_bool(h, "fail_init", &fail_init) ||
+        host->conf_bool(h, "crash_init", &crash_init)) {
         free(st);
         return XLSR_ERR_CONFIG;
     }
+    if (crash_init)
+        raise(SIGSEGV);
     if (fail_init) {
         host->fail(h, "recorder told to fail (fail_init = true)");
         free(st);

@@ -188,3 +188,42 @@ t_backend_swap_is_one_line() {
     expect 0 "$XLSR" plugins -c "$T/b.ini" --default "$T/a.ini"
     out_has '\* differs: plugin = recorder \(default emulator\)'
 }
+
+# shadow_report is written like the emulator's file backend (no symlink
+# followed, temporary + rename, 0600 whatever the umask), only by restore,
+# and a path that cannot be written safely is a configuration error; each
+# of these failed on b450804.
+t_shadow_report_only_from_restore() {
+    c=$(shadow_conf "candidate.decline = true")
+    "$GEN" --rec emulator_context:emu:2:0:00 -o "$T/s"
+    expect 0 "$XLSR" verify -c "$c" "$T/s"
+    expect 0 "$XLSR" dump -c "$c" "$T/s"
+    [ ! -e "$T/report.json" ] || fail "verify or dump wrote the shadow report"
+    expect 0 "$XLSR" restore -c "$c" --domid 4 "$T/s"
+    has "$T/report.json" '"candidate": "declined"'
+}
+
+t_shadow_report_no_symlink_and_mode_0600() {
+    c=$(shadow_conf "candidate.decline = true")
+    "$GEN" --rec emulator_context:emu:2:0:00 -o "$T/s"
+    echo precious >"$T/victim"
+    ln -s "$T/victim" "$T/report.json"
+    expect 0 "$XLSR" restore -c "$c" --domid 4 "$T/s"
+    err_has "shadow \[record.emulator_context\]: cannot write report $T/report.json: target $T/report.json is a symlink: refused"
+    eq "$(cat "$T/victim")" precious "the symlink's target"
+    rm "$T/report.json"
+    (umask 000; "$XLSR" restore -c "$c" --domid 4 "$T/s" >/dev/null 2>&1)
+    eq "$(stat -c %a "$T/report.json")" 600 "report mode"
+    eq "$(ls -A "$T" | grep -c xlsr-tmp || true)" 0 "temporary files left"
+}
+
+t_shadow_report_bad_path_is_a_config_error() {
+    "$GEN" --rec emulator_context:emu:2:0:00 -o "$T/s"
+    c=$(shadow_conf "")
+    sed -i 's|^shadow_report = .*|shadow_report = report.json|' "$c"
+    expect 2 "$XLSR" restore -c "$c" --domid 4 "$T/s"
+    err_has "shadow_report 'report.json' is not an absolute file path"
+    sed -i "s|^shadow_report = .*|shadow_report = $T/../x/report.json|" "$c"
+    expect 2 "$XLSR" plugins -c "$c"
+    err_has "has an empty, '\.' or '\.\.' segment"
+}

@@ -44,8 +44,12 @@ t_loader_world_writable_refused() {
     chmod 0666 "$T/p/end.so"
     refused "$(loader_conf "$T/p" end)" \
         "$T/p/end.so: .*refusing plugin: it is world-writable \\(mode 0666\\)"
-    # Group-writable is the owner's business, not a refusal.
+    # Group-writable too: any group member could swap the code (b450804
+    # loaded it).
     chmod 0664 "$T/p/end.so"
+    refused "$T/c.ini" \
+        "$T/p/end.so: .*refusing plugin: it is group-writable \\(mode 0664\\)"
+    chmod 0644 "$T/p/end.so"
     expect 0 "$XLSR" plugins -c "$T/c.ini"
 }
 

@@ -287,6 +287,14 @@ struct xlsr_plugin {
     int (*substream)(void *state, const struct xlsr_record *rec);
     /* Once per stream; rc is the stream's result so far. */
     void (*fini)(void *state, int rc);
+    /* Optional, after the ABI 1.2 fields (the core checks `size`): how
+     * many leading body bytes record() needs for this record, given its
+     * header (rec->body is NULL here).  When it returns n < rec->length,
+     * the core reads the rest past without holding it, and record() sees
+     * only the first n bytes at rec->body (rec->length is unchanged).
+     * Lets a plugin that only checks a header (EMULATOR_CONTEXT in verify
+     * or a dry run) keep a sender's 400 MiB body out of memory. */
+    uint32_t (*body_needed)(void *state, const struct xlsr_record *rec);
 };
 
 typedef const struct xlsr_plugin *(*xlsr_plugin_entry_fn)(void);
