@@ -313,7 +313,7 @@ XLSR_API void xlsr_session_close(struct xlsr_session *s)
     for (size_t i = 0; i < s->nbind; i++) {
         fini_slot(s, &s->bind[i].cand);
         fini_slot(s, &s->bind[i].cur);
-        free(s->bind[i].report);
+        free(s->bind[i].diffs);
     }
     for (size_t i = 0; i < s->nplugins; i++)
         xlsr__plugin_unload(&s->plugins[i]);
@@ -354,6 +354,8 @@ XLSR_API void xlsr_session_bindings(const struct xlsr_session *s,
     }
 }
 
+static void emit(struct xlsr_session *s, enum xlsr_log_level level,
+                 bool print, const char *fmt, va_list ap) XLSR_PRINTF(4, 0);
 static void emit(struct xlsr_session *s, enum xlsr_log_level level,
                  bool print, const char *fmt, va_list ap)
 {

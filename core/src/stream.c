@@ -180,7 +180,14 @@ static int read_xl_header(struct xlsr_session *s, const uint8_t *first8)
         s->ctx->xl_config = s->xl_config;
         s->ctx->xl_config_len = cfglen ? cfglen - 1 : 0;
     }
-    if (s->ctx->mode == XLSR_MODE_DUMP)
+    if (s->ctx->mode == XLSR_MODE_DUMP && s->opts.dump) {
+        struct xlsr_dump_item it = {
+            .kind = XLSR_DUMP_XL_HEADER, .xl_mandatory_flags = mand,
+            .xl_optional_flags = opt, .xl_optional_bytes = optlen,
+            .xl_config_bytes = cfglen,
+        };
+        s->opts.dump(s->opts.opaque, &it);
+    } else if (s->ctx->mode == XLSR_MODE_DUMP)
         xlsr__printf(s, "offset 0: xl header, mandatory flags 0x%x, "
                      "optional flags 0x%x, optional data %u bytes, config "
                      "%u bytes", mand, opt, optlen, cfglen);
@@ -198,6 +205,22 @@ static int read_libxl_header(struct xlsr_session *s, uint8_t *h,
     }
     uint64_t ident = (uint64_t)be32(h) << 32 | be32(h + 4);
     uint32_t version = be32(h + 8), options = be32(h + 12);
+    /* At offset 0 either magic may have been meant: name the nearer one,
+     * so that a damaged xl header is not reported as a libxl mismatch. */
+    unsigned near_xl = 0, near_libxl = 0;
+    for (int i = 0; have8 && i < 8; i++) {
+        near_xl += h[i] == (uint8_t)XL_MAGIC[i];
+        near_libxl += h[i] == (uint8_t)"LibxlFmt"[i];
+    }
+    if (ident != LIBXL_IDENT && have8 && s->opts.format == XLSR_FORMAT_AUTO &&
+        near_xl >= near_libxl)
+        return xlsr__serr(s, XLSR_ERR_STREAM, off, "%s: the first 8 bytes "
+                          "are 0x%016llx; an xl save image starts with "
+                          "\"Xen saved domain, xl format\", a bare libxl "
+                          "stream with \"LibxlFmt\"",
+                          near_xl ? "damaged xl save header"
+                                  : "not a save image",
+                          (unsigned long long)ident);
     if (ident != LIBXL_IDENT)
         return xlsr__serr(s, XLSR_ERR_STREAM, off, "not a libxl migration "
                           "stream: ident 0x%016llx, expected 0x%016llx "
@@ -214,7 +237,13 @@ static int read_libxl_header(struct xlsr_session *s, uint8_t *h,
     if (options & LIBXL_OPT_BIG_ENDIAN)
         return xlsr__serr(s, XLSR_ERR_STREAM, off + 12, "big-endian libxl "
                           "streams are not supported (options 0x%x)", options);
-    if (s->ctx->mode == XLSR_MODE_DUMP)
+    if (s->ctx->mode == XLSR_MODE_DUMP && s->opts.dump) {
+        struct xlsr_dump_item it = {
+            .kind = XLSR_DUMP_LIBXL_HEADER, .offset = off,
+            .libxl_version = version, .libxl_options = options,
+        };
+        s->opts.dump(s->opts.opaque, &it);
+    } else if (s->ctx->mode == XLSR_MODE_DUMP)
         xlsr__printf(s, "offset %llu: libxl header, version %u, options "
                      "0x%x%s", (unsigned long long)off, version, options,
                      options & LIBXL_OPT_LEGACY ? " (converted from legacy)"
@@ -274,6 +303,14 @@ static int read_body(struct xlsr_session *s, uint32_t len, uint64_t off,
 
 static void dump_record(struct xlsr_session *s, const struct xlsr_record *r)
 {
+    if (s->opts.dump) {
+        struct xlsr_dump_item it = {
+            .kind = XLSR_DUMP_RECORD, .offset = r->offset, .type = r->type,
+            .length = r->length, .checkpoint = r->checkpoint,
+        };
+        s->opts.dump(s->opts.opaque, &it);
+        return;
+    }
     const char *name = xlsr_rec_type_name(r->type);
     char ck[32] = "";
     if (r->checkpoint)
@@ -357,9 +394,12 @@ static int handler_err(struct xlsr_session *s, const struct xlsr_record *rec,
     return rc;
 }
 
+/* A record nobody took: declined by its handler, or with no binding. */
 static int unhandled(struct xlsr_session *s, const struct xlsr_record *rec,
-                     const char *why)
+                     bool declined)
 {
+    const char *why = declined ? "handler declined" : "no handler "
+                                                      "configured for";
     if (rec->type < XLSR_REC_OPTIONAL_MIN || s->cfg->unknown_fail) {
         return xlsr__rec_err(s, XLSR_ERR_STREAM, rec, "%s %s record type "
                     "0x%x (%s)", why,
@@ -373,7 +413,9 @@ static int unhandled(struct xlsr_session *s, const struct xlsr_record *rec,
     }
     xlsr__logf(s, XLSR_LOG_INFO, "offset %llu: skipping optional record "
                "type 0x%x (%u bytes): %s", (unsigned long long)rec->offset,
-               rec->type, rec->length, why);
+               rec->type, rec->length,
+               declined ? "its handler declined it"
+                        : "no handler is configured for it");
     return XLSR_OK;
 }
 
@@ -385,10 +427,10 @@ int xlsr__dispatch(struct xlsr_session *s, const struct xlsr_record *rec)
                              "outside a checkpoint");
     struct xlsr_binding *b = xlsr__binding_for(s, rec->type);
     if (!b)
-        return unhandled(s, rec, "no handler configured for");
+        return unhandled(s, rec, false);
     int rc = b->wrap->record(s, b, rec);
     if (rc == XLSR_DECLINE)
-        return unhandled(s, rec, "handler declined");
+        return unhandled(s, rec, true);
     if (rc < 0 || rc > XLSR_STOP)
         return handler_err(s, rec, rc);     /* an undefined code is an error */
     if (rc == XLSR_OK && xlsr__carries_substream(rec->type) &&
