@@ -67,7 +67,9 @@ PLUGIN_LDFLAGS := -shared $(XLDFLAGS)
 # The compiled-in paths: objects depend on this stamp, rewritten only
 # when the paths change, so a PREFIX change rebuilds what uses them.
 PATHS_STAMP := $(BUILD)/.paths
-PATHS_TEXT  := version=$(VERSION) plugindir=$(PLUGINDIR) sysconfdir=$(SYSCONFDIR)
+PATHS_TEXT  := prefix=$(PREFIX) libdir=$(LIBDIR) includedir=$(INCLUDEDIR) \
+               plugindir=$(PLUGINDIR) sysconfdir=$(SYSCONFDIR) \
+               docdir=$(DOCDIR) version=$(VERSION)
 ifeq ($(filter clean,$(MAKECMDGOALS)),)
 $(shell mkdir -p $(BUILD) && { [ "$$(cat $(PATHS_STAMP) 2>/dev/null)" = \
     '$(PATHS_TEXT)' ] || echo '$(PATHS_TEXT)' >$(PATHS_STAMP); })
@@ -101,8 +103,6 @@ endef
 $(foreach p,$(PLUGINS),$(eval $(call plugin_rule,$(p),$(BUILD)/plugins)))
 $(foreach p,$(TEST_PLUGINS),$(eval $(call plugin_rule,$(p),$(BUILD)/test-plugins)))
 
-build-all: $(CORE_OUTPUTS) $(PLUGIN_SOS) $(TEST_PLUGIN_SOS) $(TEST_BINS)
-.PHONY: build-all
 
 deps:
 	@sh tests/deps.sh run
@@ -154,6 +154,8 @@ COMPLETION  := core/cli/xlsr.bash-completion
 
 build-dist: $(DIST_OUTPUTS)
 
+build-all: $(DIST_OUTPUTS) $(PLUGIN_SOS) $(TEST_PLUGIN_SOS) $(TEST_BINS)
+
 # The default configuration, pointing at the installed plugins.
 $(BUILD)/xlsr.ini: conf/xlsr.ini $(PATHS_STAMP)
 	@mkdir -p $(@D)
@@ -182,7 +184,7 @@ INSTALLED_FILES = $(BINDIR)/xlsr $(LIBDIR)/$(LIBREAL) \
     $(PKGCONFIGDIR)/xlsr.pc $(PKGCONFIGDIR)/xlsr-plugin.pc \
     $(patsubst %,$(PLUGINDIR)/%.so,$(INSTALL_PLUGINS)) \
     $(MANDIR)/man1/xlsr.1 $(MANDIR)/man5/xlsr.ini.5 $(MANDIR)/man7/xlsr-plugin.7 \
-    $(BASHCOMPDIR)/xlsr \
+    $(BASHCOMPDIR)/xlsr $(DOCDIR)/xlsr-json.schema.json \
     $(patsubst plugins/%,$(DOCDIR)/%,$(EXAMPLE_DOCS))
 OWN_DIRS = $(sort $(dir $(patsubst plugins/%,$(DOCDIR)/%,$(EXAMPLE_DOCS)))) \
     $(DOCDIR)/examples $(DOCDIR) $(PLUGINDIR) $(LIBDIR)/xlsr \
@@ -209,6 +211,8 @@ install: build-dist
 	install -m 0644 $(BUILD)/man/xlsr.ini.5 $(DESTDIR)$(MANDIR)/man5/
 	install -m 0644 $(BUILD)/man/xlsr-plugin.7 $(DESTDIR)$(MANDIR)/man7/
 	install -m 0644 $(COMPLETION) $(DESTDIR)$(BASHCOMPDIR)/xlsr
+	install -D -m 0644 docs/xlsr-json.schema.json \
+	    $(DESTDIR)$(DOCDIR)/xlsr-json.schema.json
 	$(foreach f,$(EXAMPLE_DOCS),install -D -m 0644 $(f) \
 	    $(DESTDIR)$(patsubst plugins/%,$(DOCDIR)/%,$(f)) &&) true
 	@if [ -z "$(DESTDIR)" ] && [ "$$(id -u)" -eq 0 ]; then \

@@ -165,8 +165,8 @@ const struct cli_option cli_options[] = {
     { "quiet", 'q', NULL, NULL,
       "no info log lines (warnings and errors still)", set_quiet },
     { "json", 0, NULL, NULL,
-      "machine-readable output on stdout, one JSON object per line (schema "
-      "in xlsr(1) and docs/json.md); logs stay on stderr", set_json },
+      "machine-readable output on stdout, one JSON object per line (see "
+      "JSON OUTPUT in xlsr(1)); logs stay on stderr", set_json },
     { "syslog", 0, NULL, NULL,
       "log to syslog (facility daemon, ident xlsr) instead of stderr; the "
       "final error is also printed on stderr", set_syslog },
@@ -275,10 +275,10 @@ int cli_parse(const struct cli_command *c, int argc, char **argv,
     optind = 1;
     opterr = 0;
     for (;;) {
-        int prev = optind, ch = getopt_long(argc, argv, shorts, lo, NULL);
+        int ch = getopt_long(argc, argv, shorts, lo, NULL);
         if (ch == -1)
             break;
-        const char *given = argv[prev] ? argv[prev] : "?";
+        const char *given = optind > 0 ? argv[optind - 1] : "?";
         if (ch == '?') {
             if (optopt)
                 fprintf(stderr, "xlsr %s: unknown option -%c (see xlsr "
@@ -289,8 +289,12 @@ int cli_parse(const struct cli_command *c, int argc, char **argv,
             return 2;
         }
         if (ch == ':') {
-            fprintf(stderr, "xlsr %s: option '%s' needs a value\n", c->name,
-                    given);
+            if (optopt >= 256)
+                fprintf(stderr, "xlsr %s: option '--%s' needs a value\n",
+                        c->name, cli_options[optopt - 256].name);
+            else
+                fprintf(stderr, "xlsr %s: option '-%c' needs a value\n",
+                        c->name, optopt);
             return 2;
         }
         const struct cli_option *p = NULL;
@@ -399,8 +403,8 @@ void cli_command_help(FILE *f, const struct cli_command *c)
             wrap(f, p->help, 2, 26, 26);
         }
     }
-    fprintf(f, "\nExit status: 0 success, 1 stream or handler error, 2 "
-            "usage or configuration error.\n");
+    fprintf(f, "\nExit status: 0 success, 1 stream or handler error, "
+            "2 usage or\nconfiguration error.  See xlsr(1).\n");
 }
 
 void cli_usage(FILE *f)
@@ -411,9 +415,9 @@ void cli_usage(FILE *f)
     fprintf(f, "  %-9s %s\n", "help", "this list, or `xlsr help COMMAND` "
             "for one command's options");
     fprintf(f, "\nxlsr --version prints the version and plugin ABI.\n"
-            "The configuration defaults to $XLSR_CONFIG, else %s.\n"
-            "Exit status: 0 success, 1 stream or handler error, 2 usage or "
-            "configuration error.\nSee xlsr(1) and xlsr.ini(5).\n",
+            "The configuration defaults to $XLSR_CONFIG, else\n%s.\n"
+            "Exit status: 0 success, 1 stream or handler error, 2 usage or\n"
+            "configuration error.  See xlsr(1) and xlsr.ini(5).\n",
             XLSR_DEFAULT_CONFIG);
 }
 
