@@ -8,8 +8,7 @@ U=6f1c2a3b-4d5e-4f60-8a7b-9c0d1e2f3a4b
 
 # The PREFIX the build under test was made for (its paths stamp): an
 # install with another would rebuild it (the paths are compiled in).
-P=$(sed -n 's/^prefix=\([^ ]*\) .*/\1/p' "$XLSR_TOP/$XLSR_BUILD/.paths" 2>/dev/null ||
-    sed -n 's/^prefix=\([^ ]*\) .*/\1/p' "$XLSR_BUILD/.paths" 2>/dev/null)
+P=$(sed -n 's/^prefix=\([^ ]*\) .*/\1/p' "$XLSR_BUILD/.paths" 2>/dev/null)
 P=${P:-/usr/local}
 
 # Installs the build under test into $T/root without building anything:
