@@ -136,6 +136,13 @@ check: deps-check
 	 sh tests/summary.sh build/.counts build-asan/.counts; \
 	 test $$a -eq 0 && test $$b -eq 0
 
+# The Debian packages: built from a clean clone of HEAD, lintian, then
+# installed in a scratch root and run (tests/pkg/deb-check.sh).
+deb-check:
+	@sh tests/deps.sh deb
+	@$(MAKE) --no-print-directory build-all
+	@sh tests/pkg/deb-check.sh
+
 bench: deps-check
 	@$(MAKE) --no-print-directory build-all
 	@XLSR_BUILD=$(BUILD) sh tests/bench/run.sh
