@@ -14,8 +14,14 @@
 # tests/deps.sh deb` installs them); about two minutes on 2 cores.
 set -eu
 top=$(cd "$(dirname "$0")/../.." && pwd)
-work=${XLSR_DEB_WORK:-$(mktemp -d /tmp/xlsr-deb.XXXXXX)}
-trap 'rm -rf "$work"' EXIT INT TERM
+# XLSR_DEB_WORK=DIR keeps the packages and logs there (a fresh dir).
+if [ -n "${XLSR_DEB_WORK:-}" ]; then
+    work=$XLSR_DEB_WORK
+    mkdir -p "$work"
+else
+    work=$(mktemp -d /tmp/xlsr-deb.XXXXXX)
+    trap 'rm -rf "$work"' EXIT INT TERM
+fi
 fail() { echo "deb-check: FAILED: $*" >&2; exit 1; }
 step() { echo "deb-check: $*"; }
 
@@ -35,7 +41,7 @@ done
 changes=$work/xlsr_${ver}_${arch}.changes
 
 step "lintian"
-lintian --fail-on error --no-tag-display-limit "$changes" >"$work/lintian.log" 2>&1 ||
+lintian --fail-on error --tag-display-limit 0 "$changes" >"$work/lintian.log" 2>&1 ||
     { cat "$work/lintian.log"; fail "lintian reports errors"; }
 if [ -s "$work/lintian.log" ]; then
     sed 's/^/  lintian: /' "$work/lintian.log"
