@@ -34,7 +34,7 @@ sdk_build_guestmeta() {
     export PKG_CONFIG_PATH="$T/root$P/lib/pkgconfig"
     export PKG_CONFIG_SYSROOT_DIR="$T/root"
     cflags=$(pkg-config --cflags xlsr-plugin)
-    libs=$(pkg-config --libs xlsr-plugin)
+    libs=$(pkg-config --libs xlsr-plugin yajl)
     case " $cflags " in *" -I$T/root$P/include "*) ;;
         *) fail "pkg-config cflags '$cflags' miss the staged include dir" ;; esac
     case "$cflags $libs" in *"$XLSR_TOP"*) fail "flags point into the checkout" ;; esac
@@ -42,7 +42,7 @@ sdk_build_guestmeta() {
     [ -n "$XLSR_SAN" ] && san="-fsanitize=address,undefined -fno-sanitize-recover=all"
     # shellcheck disable=SC2086
     (cd "$T/src" && cc -shared -fPIC -fvisibility=hidden -std=c11 -O2 \
-        -Wall -Wextra -Wpedantic -Werror $cflags $san -o "$T/etc/vendor/guestmeta.so" \
+        -Wall -Wextra -Wpedantic -Werror $cflags $(pkg-config --cflags yajl) $san -o "$T/etc/vendor/guestmeta.so" \
         guestmeta.c json.c atomic.c $libs) || fail "out-of-tree build failed"
     # shellcheck disable=SC2086
     (cd "$T/src" && cc $cflags -M guestmeta.c) >"$T/deps"
@@ -101,7 +101,7 @@ t_sdk_out_of_tree_guestmeta_restore() {
     printf '{"uuid": "%s",}' "$U" >"$T/bad.json"
     "$GEN" --rec "0x8000F001:file:$T/bad.json" -o "$T/bad"
     expect 1 "$X" restore -c "$T/etc/xlsr.ini" --domid 8 "$T/bad"
-    err_has "offset 16 \\(0x10\\): record 0x8000f001 \\(optional\\): handler guestmeta: guest metadata is not valid JSON: body byte 48 \\(stream offset 72\\): expected a member name \\(a string\\), found '\\}'"
+    err_has "offset 16 \\(0x10\\): record 0x8000f001 \\(optional\\): handler guestmeta: guest metadata is not valid JSON: body byte 49 \\(stream offset 73\\): parse error: invalid object key \\(must be a string\\)"
     hasnt "$T/out" 'restore: ok'
     [ ! -e "$T/meta/guest-$U.8.json" ] || fail "bad metadata was written"
     eq "$(ls -A "$T/meta" | wc -l)" 1 "files in the metadata dir"
