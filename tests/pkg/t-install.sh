@@ -109,8 +109,11 @@ int main(void)
     return 0;
 }
 EOT
+    # The sanitizer build's library needs its runtime in the program too.
+    san=
+    [ -n "$XLSR_SAN" ] && san="-fsanitize=address,undefined"
     # shellcheck disable=SC2086
-    cc -o "$T/prog" "$T/prog.c" $f || fail "a program does not build with the flags: $f"
+    cc $san -o "$T/prog" "$T/prog.c" $f || fail "a program does not build with the flags: $f"
     LD_LIBRARY_PATH="$T/root$P/lib" "$T/prog" >"$T/prog.out" || fail "the program fails"
     eq "$(cat "$T/prog.out")" "EMULATOR_CONTEXT truncated stream" "program output"
     # A plugin from pkg-config --cflags alone and -shared -fPIC loads.
