@@ -178,3 +178,19 @@ EOT
     has "$T/log-bad" '^<27>.* xlsr\[[0-9]+\]: .*bad: offset 16 \(0x10\): .*stream ended'
     has "$T/log-bad.err" '^xlsr: .*bad: offset 16 \(0x10\): '
 }
+
+# A damaged first byte of an xl save header is reported as that, not as
+# a libxl ident mismatch; bytes like neither are "not a save image".
+t_damaged_xl_header_named() {
+    "$GEN" --xl-header -o "$T/s"
+    printf 'Y' | dd of="$T/s" bs=1 count=1 conv=notrunc 2>/dev/null
+    expect 1 "$XLSR" verify -c "$CONF" "$T/s"
+    err_has '^xlsr: .*: offset 0 \(0x0\): damaged xl save header: the first 8 bytes are 0x59656e2073617665; an xl save image starts with "Xen saved domain, xl format", a bare libxl stream with "LibxlFmt"$'
+    head -c 4096 /dev/zero >"$T/z"
+    expect 1 "$XLSR" verify -c "$CONF" "$T/z"
+    err_has 'offset 0 \(0x0\): not a save image: the first 8 bytes are 0x0000000000000000'
+    # Near "LibxlFmt" it stays a libxl ident error.
+    "$GEN" --ident 0x4c6962786c466d75 -o "$T/l"
+    expect 1 "$XLSR" verify -c "$CONF" "$T/l"
+    err_has 'not a libxl migration stream: ident 0x4c6962786c466d75'
+}
