@@ -82,7 +82,7 @@ TEST_BINS   :=
 BENCHES     :=
 
 .PHONY: all run check test deps deps-check bench install uninstall clean \
-        build-dist deb deb-check
+        build-all build-dist deb-check
 
 all: build-all
 
@@ -102,7 +102,6 @@ $(2)/$(1).so: $$($(1)_SRCS) $$(PUBLIC_HDRS) $$($(1)_DEPS) $$(PATHS_STAMP)
 endef
 $(foreach p,$(PLUGINS),$(eval $(call plugin_rule,$(p),$(BUILD)/plugins)))
 $(foreach p,$(TEST_PLUGINS),$(eval $(call plugin_rule,$(p),$(BUILD)/test-plugins)))
-
 
 deps:
 	@sh tests/deps.sh run

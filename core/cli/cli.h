@@ -23,6 +23,7 @@ struct cli_opts {
     bool have_domid;
     struct xlsr_restore_ctx ctx;
     struct cli_json *out;       /* --json: the writer; NULL otherwise */
+    uint64_t input_size;        /* a regular file's size, for progress */
     /* Set while a progress line is on the terminal (see cli_log). */
     bool progress_shown;
 };
@@ -78,10 +79,10 @@ int cli_plugins(struct cli_opts *o);
 
 /* Loads the configuration, printing any error; NULL on failure. */
 struct xlsr_config *cli_load_config(struct cli_opts *o, const char *path);
-void cli_print_error(const struct cli_opts *o, const char *what,
+void cli_print_error(struct cli_opts *o, const char *what,
                      const struct xlsr_error *err);
 void cli_log(void *opaque, enum xlsr_log_level level, const char *msg);
-void cli_logf(const struct cli_opts *o, enum xlsr_log_level level,
+void cli_logf(struct cli_opts *o, enum xlsr_log_level level,
               const char *fmt, ...) XLSR_PRINTF(3, 4);
 void cli_print(void *opaque, const char *text);
 const char *cli_default_config(void);

@@ -56,11 +56,11 @@ const char *cli_default_config(void)
 }
 
 /* A progress line is on the terminal: clear it before a log line. */
-static void clear_progress(const struct cli_opts *o)
+static void clear_progress(struct cli_opts *o)
 {
     if (o && o->progress_shown) {
         fputs("\r\033[K", stderr);
-        ((struct cli_opts *)o)->progress_shown = false;
+        o->progress_shown = false;
     }
 }
 
@@ -70,7 +70,7 @@ static const char *const level_names[] = { "error", "warning", "info",
 void cli_log(void *opaque, enum xlsr_log_level level, const char *msg)
 {
     static const int prio[] = { LOG_ERR, LOG_WARNING, LOG_INFO, LOG_DEBUG };
-    const struct cli_opts *o = opaque;
+    struct cli_opts *o = opaque;
     if (level > XLSR_LOG_DEBUG)
         level = XLSR_LOG_DEBUG;
     if (level == XLSR_LOG_DEBUG && !o->verbose)
@@ -85,7 +85,7 @@ void cli_log(void *opaque, enum xlsr_log_level level, const char *msg)
     fprintf(stderr, "xlsr: %s: %s\n", level_names[level], msg);
 }
 
-void cli_logf(const struct cli_opts *o, enum xlsr_log_level level,
+void cli_logf(struct cli_opts *o, enum xlsr_log_level level,
               const char *fmt, ...)
 {
     char buf[1536];
@@ -93,12 +93,12 @@ void cli_logf(const struct cli_opts *o, enum xlsr_log_level level,
     va_start(ap, fmt);
     vsnprintf(buf, sizeof(buf), fmt, ap);
     va_end(ap);
-    cli_log((void *)o, level, buf);
+    cli_log(o, level, buf);
 }
 
 /* An error the run ends with: on stderr always (whoever started xlsr
  * sees why it failed), and in syslog too with --syslog. */
-void cli_print_error(const struct cli_opts *o, const char *what,
+void cli_print_error(struct cli_opts *o, const char *what,
                      const struct xlsr_error *err)
 {
     char buf[1200];

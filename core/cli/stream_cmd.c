@@ -19,39 +19,25 @@
 
 /* Progress: a line on a terminal, with a percentage when the input's
  * size is known; cli_log clears it before any log line. */
-struct progress {
-    struct cli_opts *o;
-    uint64_t size;              /* 0: unknown (a pipe) */
-};
-
-static void progress_line(struct progress *p, uint64_t offset, bool last)
+static void progress_line(struct cli_opts *o, uint64_t offset, bool last)
 {
-    if (p->size)
+    if (o->input_size)
         fprintf(stderr, "\rxlsr: %llu of %llu MiB read (%u%%)",
                 (unsigned long long)(offset >> 20),
-                (unsigned long long)(p->size >> 20),
-                (unsigned)(offset >= p->size ? 100 : offset * 100 / p->size));
+                (unsigned long long)(o->input_size >> 20),
+                (unsigned)(offset >= o->input_size
+                               ? 100 : offset * 100 / o->input_size));
     else
         fprintf(stderr, "\rxlsr: %llu MiB read",
                 (unsigned long long)(offset >> 20));
-    if (last) {
+    if (last)
         fputc('\n', stderr);
-        p->o->progress_shown = false;
-    } else {
-        p->o->progress_shown = true;
-    }
+    o->progress_shown = !last;
 }
-
-/* The session's opaque is the options; progress needs both. */
-struct run_ctx {
-    struct cli_opts o;          /* first: cli_log and cli_print cast */
-    struct progress prog;
-};
 
 static void progress_cb(void *opaque, uint64_t offset)
 {
-    struct run_ctx *r = opaque;
-    progress_line(&r->prog, offset, false);
+    progress_line(opaque, offset, false);
 }
 
 /* --json dump: one object per header and record, as framed. */
@@ -91,7 +77,7 @@ static void dump_json(void *opaque, const struct xlsr_dump_item *it)
 
 /* The input: "-" is standard input; a file that cannot be opened, or
  * is a directory, is an I/O error of the stream (exit 1), said once. */
-static int open_input(const struct cli_opts *o, struct xlsr_error *err)
+static int open_input(struct cli_opts *o, struct xlsr_error *err)
 {
     struct stat st;
     if (!strcmp(o->input, "-"))
@@ -182,10 +168,8 @@ static void result_json(const struct cli_opts *o, int rc,
     cli_json_flush(j);
 }
 
-int cli_stream(struct cli_opts *opts)
+int cli_stream(struct cli_opts *o)
 {
-    struct run_ctx r = { .o = *opts };
-    struct cli_opts *o = &r.o;
     struct xlsr_config *cfg = NULL;
     struct xlsr_session *s = NULL;
     struct xlsr_error err;
@@ -193,7 +177,6 @@ int cli_stream(struct cli_opts *opts)
     struct stat st;
     int fd = -1, status = 2;
 
-    r.prog.o = o;
     memset(&res, 0, sizeof(res));
     memset(&err, 0, sizeof(err));
     cfg = cli_load_config(o, o->config);
@@ -201,7 +184,7 @@ int cli_stream(struct cli_opts *opts)
         goto out;
     struct xlsr_session_opts so = {
         .size = sizeof(so), .log = cli_log, .print = cli_print,
-        .opaque = &r, .format = o->format, .strict = o->strict,
+        .opaque = o, .format = o->format, .strict = o->strict,
         .progress = isatty(STDERR_FILENO) && !o->syslog ? progress_cb : NULL,
         .progress_bytes = 64ull << 20,
         .dump = o->out ? dump_json : NULL,
@@ -220,10 +203,10 @@ int cli_stream(struct cli_opts *opts)
         goto out;
     }
     if (fd != STDIN_FILENO && !fstat(fd, &st) && S_ISREG(st.st_mode))
-        r.prog.size = (uint64_t)st.st_size;
+        o->input_size = (uint64_t)st.st_size;
     int rc = xlsr_session_run(s, fd, &res, &err);
     if (so.progress && res.bytes >= so.progress_bytes)
-        progress_line(&r.prog, res.bytes, true);
+        progress_line(o, res.bytes, true);
     fflush(stdout);
     status = xlsr_exit_status(rc);
     if (rc) {
