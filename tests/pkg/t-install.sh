@@ -131,4 +131,14 @@ EOT
     "$GEN" --rec 0x80000001:hex:00 -o "$T/s"
     expect 0 "$T/root$P/bin/xlsr" verify -c "$T/c.ini" "$T/s"
     out_has '^verify: ok: 2 records'
+    # The installed example builds with its own Makefile, as shipped.
+    cp -r "$T/root$P/share/doc/xlsr/examples/guestmeta" "$T/ex"
+    san=
+    [ -n "$XLSR_SAN" ] && san="-fsanitize=address,undefined"
+    run make -C "$T/ex" CFLAGS="-O2 -Werror $san"
+    [ "$RC" -eq 0 ] || { tail -n 5 "$T/err"; fail "the installed example does not build"; }
+    cp "$T/ex/guestmeta.so" "$T/pl/"
+    printf '[record.0x8000F001]\nplugin = guestmeta\ndir = %s\n' "$T" >>"$T/c.ini"
+    expect 0 "$T/root$P/bin/xlsr" plugins -c "$T/c.ini"
+    out_has "guestmeta 1\.0, ABI [0-9.]+, $T/pl/guestmeta\.so"
 }
