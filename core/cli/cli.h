@@ -71,7 +71,7 @@ void cli_usage(FILE *f);
 void cli_command_help(FILE *f, const struct cli_command *c);
 void cli_roff(FILE *f);
 void cli_completion_words(FILE *f, const char *cmd);
-int cli_help(struct cli_opts *o, int argc, char **argv);
+int cli_help(int argc, char **argv);
 
 /* The subcommands. */
 int cli_stream(struct cli_opts *o);

@@ -167,7 +167,7 @@ int main(int argc, char **argv)
         return 0;
     }
     if (!strcmp(argv[1], "help"))
-        return cli_help(&o, argc - 1, argv + 1);
+        return cli_help(argc - 1, argv + 1);
     const struct cli_command *c = cli_command_find(argv[1]);
     if (!c) {
         fprintf(stderr, "xlsr: '%s' is not a command (`xlsr help` lists "

@@ -518,9 +518,8 @@ void cli_completion_words(FILE *f, const char *cmd)
 }
 
 /* xlsr help [COMMAND] | --roff | --complete [COMMAND] */
-int cli_help(struct cli_opts *o, int argc, char **argv)
+int cli_help(int argc, char **argv)
 {
-    (void)o;
     if (argc == 1) {
         cli_usage(stdout);
         return 0;
