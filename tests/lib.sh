@@ -8,6 +8,11 @@ XLSR=$B/bin/xlsr
 GEN=$B/tests/xlsr-gen
 CONF=$XLSR_TOP/conf/build.ini
 
+# The real-Xen corpus (zstd images written by Xen 4.17): $XLSR_CORPUS,
+# else ../shared/corpus/real beside the checkout.  ($XLSR_REAL_CORPUS is
+# the older name, still honoured.)
+XLSR_CORPUS=${XLSR_CORPUS:-${XLSR_REAL_CORPUS:-$XLSR_TOP/../shared/corpus/real}}
+
 skip() { echo "$*" >&2; exit 77; }  # stderr: seen even inside $(...)
 fail() { echo "FAILED: $*"; exit 1; }
 

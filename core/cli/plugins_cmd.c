@@ -8,7 +8,6 @@
  * The default is conf/xlsr.ini's set of bindings, compiled in below (a
  * test keeps the two in step), or any file given with --default.
  */
-#include <getopt.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -32,6 +31,7 @@ struct listing {
     bool keys;                              /* -v: declared keys too */
     uint32_t last_type;
     bool any;
+    struct cli_json *out;                   /* --json */
 };
 
 /* A key of the default configuration's binding for type, or NULL. */
@@ -90,11 +90,53 @@ static void mark(const struct listing *l, uint32_t type, const char *plugin)
         printf("    = as in the default configuration\n");
 }
 
+static const char *const key_types[] = { "?", "string", "number", "bool" };
+
+/* --json: one "binding" object per plugin of a binding. */
+static void one_json(struct listing *l, uint32_t type, const char *section,
+                     const char *plugin, const char *path,
+                     const struct xlsr_plugin *d, const char *role)
+{
+    struct cli_json *j = l->out;
+    const char *name = xlsr_rec_type_name(type);
+    const char *def = default_plugin(l, type);
+    char abi[16];
+    snprintf(abi, sizeof(abi), "%u.%u", d->abi_major, d->abi_minor);
+    cli_json_open(j);
+    cli_json_str(j, "event", "binding");
+    cli_json_u64(j, "type", type);
+    cli_json_str(j, "name", name);
+    cli_json_str(j, "section", section);
+    cli_json_str(j, "role", role);
+    cli_json_str(j, "plugin", plugin);
+    cli_json_str(j, "version", d->version);
+    cli_json_str(j, "abi", abi);
+    cli_json_str(j, "path", path);
+    cli_json_str(j, "default_plugin", def);
+    cli_json_array(j, "keys");
+    for (const struct xlsr_conf_key *k = d->conf_keys; k && k->key; k++) {
+        cli_json_open(j);
+        cli_json_str(j, "key", k->key);
+        cli_json_str(j, "type", key_types[k->type <= 3 ? k->type : 0]);
+        cli_json_bool(j, "required", k->required);
+        cli_json_str(j, "default", k->def);
+        cli_json_str(j, "help", k->help);
+        cli_json_close(j);
+    }
+    cli_json_array_end(j);
+    cli_json_close(j);
+    cli_json_flush(j);
+}
+
 static void one(void *opaque, uint32_t type, const char *section,
                 const char *plugin, const char *path,
                 const struct xlsr_plugin *d, const char *role)
 {
     struct listing *l = opaque;
+    if (l->out) {
+        one_json(l, type, section, plugin, path, d, role);
+        return;
+    }
     /* [xenopsd.*]: a container's record type (docs/containers.md), not
      * compared with the default's libxl bindings. */
     bool container = strncmp(section, "record.", 7) != 0;
@@ -107,11 +149,10 @@ static void one(void *opaque, uint32_t type, const char *section,
            d->abi_major, d->abi_minor, path);
     if (first && !container)
         mark(l, type, xlsr_config_get(l->cfg, type, "plugin"));
-    static const char *const types[] = { "?", "string", "number", "bool" };
     for (const struct xlsr_conf_key *k = d->conf_keys; l->keys && k && k->key;
          k++)
         printf("      key %s (%s%s%s%s): %s\n", k->key,
-               types[k->type <= 3 ? k->type : 0],
+               key_types[k->type <= 3 ? k->type : 0],
                k->required ? ", required" : "", k->def ? ", default " : "",
                k->def ? k->def : "", k->help ? k->help : "");
     l->last_type = type;
@@ -135,65 +176,71 @@ static void removed(const struct listing *l)
         if (xlsr_config_get(l->cfg, types[i], "plugin"))
             continue;
         const char *name = xlsr_rec_type_name(types[i]);
+        if (l->out) {
+            cli_json_open(l->out);
+            cli_json_str(l->out, "event", "unbound");
+            cli_json_u64(l->out, "type", types[i]);
+            cli_json_str(l->out, "name", name);
+            cli_json_str(l->out, "default_plugin", default_plugin(l, types[i]));
+            cli_json_close(l->out);
+            cli_json_flush(l->out);
+            continue;
+        }
         printf("0x%08x %s\n    - not bound here (default plugin = %s)\n",
                types[i], name ? name : "(vendor)",
                default_plugin(l, types[i]));
     }
 }
 
-int cli_plugins(int argc, char **argv)
+static void result_json(const struct cli_opts *o, int rc,
+                        const struct xlsr_error *err)
 {
-    static const struct option opts[] = {
-        { "config", required_argument, NULL, 'c' },
-        { "default", required_argument, NULL, 'd' },
-        { "verbose", no_argument, NULL, 'v' },
-        { NULL, 0, NULL, 0 },
-    };
-    struct cli_opts o;
+    cli_json_open(o->out);
+    cli_json_str(o->out, "event", "result");
+    cli_json_str(o->out, "command", o->cmd->name);
+    cli_json_bool(o->out, "ok", rc >= 0);
+    cli_json_i64(o->out, "exit_status", xlsr_exit_status(rc));
+    cli_json_str(o->out, "config", o->config);
+    cli_json_str(o->out, "compared_with", o->default_config);
+    if (rc < 0)
+        cli_json_error(o->out, err);
+    cli_json_close(o->out);
+    cli_json_flush(o->out);
+}
+
+int cli_plugins(struct cli_opts *o)
+{
     struct xlsr_session *s;
     struct xlsr_error err;
     struct listing l = { 0 };
     struct xlsr_config *def = NULL;
-    const char *def_path = NULL;
-    int c, status = 2;
+    int status = 2;
 
-    memset(&o, 0, sizeof(o));
-    o.config = cli_default_config();
-    o.ctx.size = sizeof(o.ctx);
-    o.ctx.mode = XLSR_MODE_VERIFY;
-    optind = 1;
-    while ((c = getopt_long(argc, argv, "c:v", opts, NULL)) != -1) {
-        if (c == 'c')
-            o.config = optarg;
-        else if (c == 'v')
-            l.keys = true;
-        else if (c == 'd')
-            def_path = optarg;
-        else
-            return 2;
-    }
-    if (optind != argc) {
-        fprintf(stderr, "xlsr: plugins takes no input\n");
-        return 2;
-    }
-    struct xlsr_config *cfg = cli_load_config(o.config);
+    struct xlsr_config *cfg = cli_load_config(o, o->config);
     if (!cfg)
         return 2;
-    if (def_path && !(def = cli_load_config(def_path)))
+    if (o->default_config && !(def = cli_load_config(o, o->default_config)))
         goto out;
     struct xlsr_session_opts so = { .size = sizeof(so), .log = cli_log,
-                                    .opaque = &o };
-    if (xlsr_session_open(cfg, &o.ctx, &so, &s, &err)) {
-        cli_print_error("configuration", &err);
+                                    .opaque = o };
+    if (xlsr_session_open(cfg, &o->ctx, &so, &s, &err)) {
+        cli_print_error(o, "configuration", &err);
+        if (o->out)
+            result_json(o, err.rc, &err);
         goto out;
     }
-    printf("configuration %s, compared with %s\n", o.config,
-           def_path ? def_path : "the built-in default");
+    if (!o->out)
+        printf("configuration %s, compared with %s\n", o->config,
+               o->default_config ? o->default_config : "the built-in default");
     l.cfg = cfg;
     l.def = def;
+    l.keys = o->verbose;
+    l.out = o->out;
     xlsr_session_bindings(s, one, &l);
     removed(&l);
     xlsr_session_close(s);
+    if (o->out)
+        result_json(o, XLSR_OK, &err);
     status = 0;
 out:
     xlsr_config_free(def);

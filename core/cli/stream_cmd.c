@@ -8,187 +8,120 @@
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <getopt.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "cli.h"
 
-enum {
-    OPT_FORMAT = 256, OPT_STRICT, OPT_DOMID, OPT_DM_DOMID, OPT_DRY_RUN,
-    OPT_STORE_PORT, OPT_CONSOLE_PORT, OPT_STORE_DOMID, OPT_CONSOLE_DOMID,
-    OPT_CHECKPOINTED,
-};
-
-static const struct option long_opts[] = {
-    { "config", required_argument, NULL, 'c' },
-    { "verbose", no_argument, NULL, 'v' },
-    { "quiet", no_argument, NULL, 'q' },
-    { "format", required_argument, NULL, OPT_FORMAT },
-    { "strict", no_argument, NULL, OPT_STRICT },
-    { "domid", required_argument, NULL, OPT_DOMID },
-    { "dm-domid", required_argument, NULL, OPT_DM_DOMID },
-    { "dry-run", no_argument, NULL, OPT_DRY_RUN },
-    { "store-port", required_argument, NULL, OPT_STORE_PORT },
-    { "console-port", required_argument, NULL, OPT_CONSOLE_PORT },
-    { "store-domid", required_argument, NULL, OPT_STORE_DOMID },
-    { "console-domid", required_argument, NULL, OPT_CONSOLE_DOMID },
-    { "checkpointed", required_argument, NULL, OPT_CHECKPOINTED },
-    { NULL, 0, NULL, 0 },
-};
-
-/* Options that only make sense for restore (--checkpointed also tells
- * verify and dump how to read a COLO stream). */
-static bool restore_only(int opt)
+/* Progress: a line on a terminal, with a percentage when the input's
+ * size is known; cli_log clears it before any log line. */
+static void progress_line(struct cli_opts *o, uint64_t offset, bool last)
 {
-    return opt >= OPT_DOMID && opt < OPT_CHECKPOINTED;
+    if (o->input_size)
+        fprintf(stderr, "\rxlsr: %llu of %llu MiB read (%u%%)",
+                (unsigned long long)(offset >> 20),
+                (unsigned long long)(o->input_size >> 20),
+                (unsigned)(offset >= o->input_size
+                               ? 100 : offset * 100 / o->input_size));
+    else
+        fprintf(stderr, "\rxlsr: %llu MiB read",
+                (unsigned long long)(offset >> 20));
+    if (last)
+        fputc('\n', stderr);
+    o->progress_shown = !last;
 }
 
-/* Decimal only, as xl and libxl write domain ids and ports: with base 0,
- * "010" would silently be domain 8. */
-static int number(const char *opt, const char *text, uint32_t max,
-                  uint32_t *out)
+static void progress_cb(void *opaque, uint64_t offset)
 {
-    char *end;
-    errno = 0;
-    unsigned long v = strtoul(text, &end, 10);
-    if (errno || !*text || *end || text[0] < '0' || text[0] > '9' ||
-        v > max) {
-        fprintf(stderr, "xlsr: --%s: '%s' is not a decimal number up to "
-                "%u\n", opt, text, max);
-        return -1;
-    }
-    *out = (uint32_t)v;
-    return 0;
+    progress_line(opaque, offset, false);
 }
 
-static int parse(int argc, char **argv, enum xlsr_mode mode,
-                 struct cli_opts *o)
+/* --json dump: one object per header and record, as framed. */
+static void dump_json(void *opaque, const struct xlsr_dump_item *it)
 {
-    bool have_domid = false;
-    uint32_t v;
-    int c;
-
-    memset(o, 0, sizeof(*o));
-    o->config = cli_default_config();
-    o->ctx.size = sizeof(o->ctx);
-    o->ctx.mode = mode;
-    o->ctx.store_port = o->ctx.console_port = -1;
-    optind = 1;
-    while ((c = getopt_long(argc, argv, "c:vq", long_opts, NULL)) != -1) {
-        if (restore_only(c) && mode != XLSR_MODE_RESTORE) {
-            fprintf(stderr, "xlsr: %s is an option of restore only\n",
-                    argv[optind - 1]);
-            return -1;
-        }
-        switch (c) {
-        case 'c': o->config = optarg; break;
-        case 'v': o->verbose = o->ctx.verbose = true; break;
-        case 'q': o->quiet = true; break;
-        case OPT_STRICT: o->strict = true; break;
-        case OPT_DRY_RUN: o->ctx.dry_run = true; break;
-        case OPT_FORMAT:
-            if (xlsr_format_parse(optarg, &o->format)) {
-                fprintf(stderr, "xlsr: --format: '%s' (auto, xl, libvirt, "
-                        "xenopsd, libxl, libxc)\n", optarg);
-                return -1;
-            }
-            break;
-        case OPT_DOMID:
-            if (number("domid", optarg, 0x7FEF, &o->ctx.domid))
-                return -1;
-            have_domid = true;
-            break;
-        case OPT_DM_DOMID:
-            if (number("dm-domid", optarg, 0x7FEF, &o->ctx.dm_domid))
-                return -1;
-            break;
-        case OPT_STORE_DOMID:
-            if (number("store-domid", optarg, 0x7FEF, &o->ctx.store_domid))
-                return -1;
-            break;
-        case OPT_CONSOLE_DOMID:
-            if (number("console-domid", optarg, 0x7FEF,
-                       &o->ctx.console_domid))
-                return -1;
-            break;
-        case OPT_STORE_PORT:
-            if (number("store-port", optarg, INT32_MAX, &v))
-                return -1;
-            o->ctx.store_port = (int32_t)v;
-            break;
-        case OPT_CONSOLE_PORT:
-            if (number("console-port", optarg, INT32_MAX, &v))
-                return -1;
-            o->ctx.console_port = (int32_t)v;
-            break;
-        case OPT_CHECKPOINTED:
-            if (!strcmp(optarg, "remus"))
-                o->ctx.checkpointed = XLSR_CKPT_REMUS;
-            else if (!strcmp(optarg, "colo"))
-                o->ctx.checkpointed = XLSR_CKPT_COLO;
-            else {
-                fprintf(stderr, "xlsr: --checkpointed: '%s' (remus, colo)\n",
-                        optarg);
-                return -1;
-            }
-            break;
-        default:
-            return -1;
-        }
+    struct cli_opts *o = opaque;
+    struct cli_json *j = o->out;
+    cli_json_open(j);
+    switch (it->kind) {
+    case XLSR_DUMP_XL_HEADER:
+        cli_json_str(j, "event", "xl_header");
+        cli_json_u64(j, "offset", it->offset);
+        cli_json_u64(j, "mandatory_flags", it->xl_mandatory_flags);
+        cli_json_u64(j, "optional_flags", it->xl_optional_flags);
+        cli_json_u64(j, "optional_data_bytes", it->xl_optional_bytes);
+        cli_json_u64(j, "config_bytes", it->xl_config_bytes);
+        break;
+    case XLSR_DUMP_LIBXL_HEADER:
+        cli_json_str(j, "event", "libxl_header");
+        cli_json_u64(j, "offset", it->offset);
+        cli_json_u64(j, "version", it->libxl_version);
+        cli_json_u64(j, "options", it->libxl_options);
+        break;
+    case XLSR_DUMP_RECORD:
+        cli_json_str(j, "event", "record");
+        cli_json_u64(j, "offset", it->offset);
+        cli_json_u64(j, "type", it->type);
+        cli_json_str(j, "name", xlsr_rec_type_name(it->type));
+        cli_json_bool(j, "optional", it->type >= XLSR_REC_OPTIONAL_MIN);
+        cli_json_u64(j, "length", it->length);
+        cli_json_u64(j, "checkpoint", it->checkpoint);
+        break;
     }
-    if (optind != argc - 1) {
-        fprintf(stderr, "xlsr: expected one input (a file, or - for "
-                "standard input)\n");
-        return -1;
-    }
-    o->input = argv[optind];
-    if (mode == XLSR_MODE_RESTORE && !have_domid) {
-        fprintf(stderr, "xlsr: restore needs --domid\n");
-        return -1;
-    }
-    return 0;
+    cli_json_close(j);
+    cli_json_flush(j);
 }
 
-/* A progress line on a terminal; nothing when stderr is a file. */
-static void progress(void *opaque, uint64_t offset)
+/* The input: "-" is standard input; a file that cannot be opened, or
+ * is a directory, is an I/O error of the stream (exit 1), said once. */
+static int open_input(struct cli_opts *o, struct xlsr_error *err)
 {
-    (void)opaque;
-    fprintf(stderr, "\rxlsr: %llu MiB read", (unsigned long long)(offset >> 20));
-}
-
-static int open_input(const char *path)
-{
-    if (!strcmp(path, "-"))
+    struct stat st;
+    if (!strcmp(o->input, "-"))
         return STDIN_FILENO;
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-        fprintf(stderr, "xlsr: %s: %s\n", path, strerror(errno));
+    int fd = open(o->input, O_RDONLY | O_CLOEXEC);
+    const char *why = fd < 0 ? strerror(errno) : NULL;
+    if (fd >= 0 && !fstat(fd, &st) && S_ISDIR(st.st_mode)) {
+        why = strerror(EISDIR);
+        close(fd);
+        fd = -1;
+    }
+    if (fd < 0) {
+        err->rc = XLSR_ERR_IO;
+        snprintf(err->reason, sizeof(err->reason), "cannot read the "
+                 "input: %s", why);
+        cli_print_error(o, o->input, err);
+    }
     return fd;
+}
+
+static const char *verb(const struct cli_opts *o)
+{
+    return o->ctx.mode == XLSR_MODE_RESTORE
+               ? (o->ctx.dry_run ? "restore (dry run)" : "restore")
+               : o->cmd->name;
 }
 
 static void summary(const struct cli_opts *o, const struct xlsr_result *r)
 {
-    const char *verb = o->ctx.mode == XLSR_MODE_RESTORE
-                           ? (o->ctx.dry_run ? "restore (dry run)" : "restore")
-                           : o->ctx.mode == XLSR_MODE_DUMP ? "dump" : "verify";
+    const char *v = verb(o);
     bool results = o->ctx.mode == XLSR_MODE_RESTORE && o->ctx.have_results;
     if (r->failover && r->bytes == UINT64_MAX) {
         /* libxenguest read a pipe: how far is not known. */
         printf("%s: ok: failover after checkpoint %" PRIu32 "; stream "
                "offsets after libxenguest's reads are unknown (a pipe)\n",
-               verb, r->checkpoints);
+               v, r->checkpoints);
     } else if (r->failover && r->partial_offset >= r->bytes) {
         printf("%s: ok: failover after checkpoint %" PRIu32 "; the stream "
-               "ended at offset %" PRIu64 ", right after it\n", verb,
+               "ended at offset %" PRIu64 ", right after it\n", v,
                r->checkpoints, r->bytes);
     } else if (r->failover) {
         printf("%s: ok: failover after checkpoint %" PRIu32 "; the partial "
                "checkpoint began at offset %" PRIu64 " and was discarded\n",
-               verb, r->checkpoints, r->partial_offset);
+               v, r->checkpoints, r->partial_offset);
     }
     if (r->failover) {
         if (results)
@@ -198,10 +131,10 @@ static void summary(const struct cli_opts *o, const struct xlsr_result *r)
     }
     if (r->bytes == UINT64_MAX)
         printf("%s: ok: %" PRIu64 " records, END reached (stream offsets "
-               "unknown: libxenguest read a pipe)", verb, r->records);
+               "unknown: libxenguest read a pipe)", v, r->records);
     else
         printf("%s: ok: %" PRIu64 " records, %" PRIu64 " bytes, END "
-               "reached", verb, r->records, r->bytes);
+               "reached", v, r->records, r->bytes);
     if (r->checkpoints)
         printf(", %" PRIu32 " checkpoints", r->checkpoints);
     if (r->trailing_bytes)
@@ -213,54 +146,107 @@ static void summary(const struct cli_opts *o, const struct xlsr_result *r)
                o->ctx.store_mfn, o->ctx.console_mfn);
 }
 
-int cli_stream(int argc, char **argv, enum xlsr_mode mode)
+/* --json: the run's one "result" object, on success or failure. */
+static void result_json(const struct cli_opts *o, int rc,
+                        const struct xlsr_result *r,
+                        const struct xlsr_error *err)
 {
-    struct cli_opts o;
+    struct cli_json *j = o->out;
+    cli_json_open(j);
+    cli_json_str(j, "event", "result");
+    cli_json_str(j, "command", o->cmd->name);
+    cli_json_bool(j, "ok", rc >= 0);
+    cli_json_i64(j, "exit_status", xlsr_exit_status(rc));
+    cli_json_str(j, "input", o->input);
+    if (o->ctx.mode == XLSR_MODE_RESTORE) {
+        cli_json_u64(j, "domid", o->ctx.domid);
+        cli_json_bool(j, "dry_run", o->ctx.dry_run);
+    }
+    cli_json_u64(j, "records", r->records);
+    cli_json_u64(j, "bytes", r->bytes);
+    cli_json_bool(j, "complete", r->complete);
+    cli_json_bool(j, "xl_header", r->xl_header);
+    cli_json_u64(j, "checkpoints", r->checkpoints);
+    cli_json_bool(j, "failover", r->failover);
+    if (r->failover)
+        cli_json_u64(j, "partial_offset", r->partial_offset);
+    cli_json_u64(j, "trailing_bytes", r->trailing_bytes);
+    if (o->ctx.mode == XLSR_MODE_RESTORE && o->ctx.have_results) {
+        cli_json_u64(j, "store_mfn", o->ctx.store_mfn);
+        cli_json_u64(j, "console_mfn", o->ctx.console_mfn);
+    }
+    if (rc < 0)
+        cli_json_error(j, err);
+    cli_json_close(j);
+    cli_json_flush(j);
+}
+
+int cli_stream(struct cli_opts *o)
+{
     struct xlsr_config *cfg = NULL;
     struct xlsr_session *s = NULL;
     struct xlsr_error err;
     struct xlsr_result res;
+    struct stat st;
     int fd = -1, status = 2;
 
-    if (parse(argc, argv, mode, &o))
-        return 2;
-    cfg = cli_load_config(o.config);
+    memset(&res, 0, sizeof(res));
+    memset(&err, 0, sizeof(err));
+    cfg = cli_load_config(o, o->config);
     if (!cfg)
         goto out;
     struct xlsr_session_opts so = {
         .size = sizeof(so), .log = cli_log, .print = cli_print,
-        .opaque = &o, .format = o.format, .strict = o.strict,
-        .progress = isatty(STDERR_FILENO) ? progress : NULL,
+        .opaque = o, .format = o->format, .strict = o->strict,
+        .progress = isatty(STDERR_FILENO) && !o->syslog ? progress_cb : NULL,
         .progress_bytes = 64ull << 20,
+        .dump = o->out ? dump_json : NULL,
     };
-    if (xlsr_session_open(cfg, &o.ctx, &so, &s, &err)) {
-        cli_print_error("configuration", &err);
+    if (xlsr_session_open(cfg, &o->ctx, &so, &s, &err)) {
+        cli_print_error(o, "configuration", &err);
+        if (o->out)
+            result_json(o, err.rc, &res, &err);
         goto out;
     }
     cli_step("reading the stream");
-    fd = open_input(o.input);
-    if (fd < 0)
+    fd = open_input(o, &err);
+    if (fd < 0) {
+        status = 1;
+        if (o->out)
+            result_json(o, err.rc, &res, &err);
         goto out;
+    }
+    if (fd != STDIN_FILENO && !fstat(fd, &st) && S_ISREG(st.st_mode))
+        o->input_size = (uint64_t)st.st_size;
     int rc = xlsr_session_run(s, fd, &res, &err);
     if (so.progress && res.bytes >= so.progress_bytes)
-        fprintf(stderr, "\rxlsr: %llu MiB read\n",
-                (unsigned long long)(res.bytes >> 20));
-    if (mode == XLSR_MODE_DUMP) {     /* the stack of layers, even when
+        progress_line(o, res.bytes, true);
+    if (o->ctx.mode == XLSR_MODE_DUMP) {  /* the stack of layers, even when
                                          it broke part-way */
         char line[600];
         xlsr_session_layer_line(s, line, sizeof(line));
-        printf("layers: %s\n", line[0] ? line : "(none recognised)");
+        if (o->out) {
+            cli_json_open(o->out);
+            cli_json_str(o->out, "event", "layers");
+            cli_json_str(o->out, "stack", line);
+            cli_json_close(o->out);
+            cli_json_flush(o->out);
+        } else {
+            printf("layers: %s\n", line[0] ? line : "(none recognised)");
+        }
     }
     fflush(stdout);
     status = xlsr_exit_status(rc);
     if (rc) {
         if (res.failover)
-            fprintf(stderr, "xlsr: stream broke before the first complete "
-                    "checkpoint\n");
-        cli_print_error(strcmp(o.input, "-") ? o.input : "stdin", &err);
-    } else {
-        summary(&o, &res);
+            cli_logf(o, XLSR_LOG_ERROR, "stream broke before the first "
+                     "complete checkpoint");
+        cli_print_error(o, strcmp(o->input, "-") ? o->input : "stdin", &err);
+    } else if (!o->out) {
+        summary(o, &res);
     }
+    if (o->out)
+        result_json(o, rc, &res, &err);
 out:
     if (fd > STDIN_FILENO)
         close(fd);

@@ -11,6 +11,13 @@
 
 #include "internal.h"
 
+/* Declared with their format attribute so that the compiler checks the
+ * va_list hand-offs below (clang's -Wformat-nonliteral wants it). */
+static void h_log(xlsr_handle *h, enum xlsr_log_level level,
+                  const char *fmt, ...) XLSR_PRINTF(3, 4);
+static void h_fail(xlsr_handle *h, const char *fmt, ...) XLSR_PRINTF(2, 3);
+static void h_print(xlsr_handle *h, const char *fmt, ...) XLSR_PRINTF(2, 3);
+
 static void h_log(xlsr_handle *h, enum xlsr_log_level level,
                   const char *fmt, ...) XLSR_PRINTF(3, 4);
 static void h_fail(xlsr_handle *h, const char *fmt, ...) XLSR_PRINTF(2, 3);

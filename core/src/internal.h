@@ -184,6 +184,7 @@ struct xlsr_slot {
 };
 
 struct xlsr_wrapper;                /* wrappers.c */
+struct xlsr__shadow_diff;           /* wrappers.c */
 
 /* A record type's routing entry: the current plugin, and for staged
  * rollout a candidate plus the wrapper that chooses between them. */
@@ -195,8 +196,8 @@ struct xlsr_binding {
     uint64_t percent;               /* canary share */
     int chosen;                     /* canary: -1 undecided, 0 cur, 1 cand */
     uint64_t seen, differ;          /* shadow statistics */
-    char *report;                   /* shadow: JSON differences so far */
-    size_t report_len;
+    struct xlsr__shadow_diff *diffs;    /* shadow: the first differences */
+    size_t ndiffs;
 };
 
 /* The wrapper kinds, from wrappers.c. */

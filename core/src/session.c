@@ -334,7 +334,7 @@ XLSR_API void xlsr_session_close(struct xlsr_session *s)
     for (size_t i = 0; i < s->nbind; i++) {
         fini_slot(s, &s->bind[i].cand);
         fini_slot(s, &s->bind[i].cur);
-        free(s->bind[i].report);
+        free(s->bind[i].diffs);
     }
     for (size_t i = 0; i < s->nplugins; i++)
         xlsr__plugin_unload(&s->plugins[i]);

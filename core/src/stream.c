@@ -135,6 +135,14 @@ int xlsr__read_body(struct xlsr_session *s, uint32_t len, uint64_t off,
 
 static void dump_record(struct xlsr_session *s, const struct xlsr_record *r)
 {
+    if (s->opts.dump) {
+        struct xlsr_dump_item it = {
+            .kind = XLSR_DUMP_RECORD, .offset = r->offset, .type = r->type,
+            .length = r->length, .checkpoint = r->checkpoint,
+        };
+        s->opts.dump(s->opts.opaque, &it);
+        return;
+    }
     const char *name = xlsr_rec_type_name(r->type);
     char ck[32] = "";
     if (r->checkpoint)
@@ -242,9 +250,12 @@ static int handler_err(struct xlsr_session *s, const struct xlsr_record *rec,
     return rc;
 }
 
+/* A record nobody took: declined by its handler, or with no binding. */
 static int unhandled(struct xlsr_session *s, const struct xlsr_record *rec,
-                     const char *why)
+                     bool declined)
 {
+    const char *why = declined ? "handler declined" : "no handler "
+                                                      "configured for";
     if (rec->type < XLSR_REC_OPTIONAL_MIN || s->cfg->unknown_fail) {
         return xlsr__rec_err(s, XLSR_ERR_STREAM, rec, "%s %s record type "
                     "0x%x (%s)", why,
@@ -256,7 +267,8 @@ static int unhandled(struct xlsr_session *s, const struct xlsr_record *rec,
                           "cannot handle"
                         : "[core] unknown_records = fail");
     }
-    xlsr__note_skip(s, rec, why);
+    xlsr__note_skip(s, rec, declined ? "its handler declined it"
+                                     : "no handler is configured for it");
     return XLSR_OK;
 }
 
@@ -294,7 +306,7 @@ int xlsr__dispatch(struct xlsr_session *s, const struct xlsr_record *rec)
         return rc;
     struct xlsr_binding *b = xlsr__binding_for(s, rec->type);
     if (!b)
-        return unhandled(s, rec, "no handler configured for");
+        return unhandled(s, rec, false);
     return xlsr__dispatch_to(s, b, rec);
 }
 
@@ -303,7 +315,7 @@ int xlsr__dispatch_to(struct xlsr_session *s, struct xlsr_binding *b,
 {
     int rc = b->wrap->record(s, b, rec);
     if (rc == XLSR_DECLINE)
-        return unhandled(s, rec, "handler declined");
+        return unhandled(s, rec, true);
     if (rc < 0 || rc > XLSR_STOP)
         return handler_err(s, rec, rc);     /* an undefined code is an error */
     if (rc == XLSR_OK && xlsr__carries_substream(rec->type) &&

@@ -11,6 +11,9 @@
  *           logged and collected into a JSON summary; the candidate's
  *           failures never fail the stream.
  *
+ * JSON, read (the xl config's uuid) and written (the shadow summary), goes
+ * through yajl, the library libxl itself uses for that config.
+ *
  * The router calls every binding the same way (b->wrap): wrappers are not
  * special cases in the framer (SQLite's shim VFSes are the model).
  */
@@ -18,6 +21,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include <yajl/yajl_gen.h>
+#include <yajl/yajl_parse.h>
 
 #include "../../plugins/emulator/filebk.h"
 #include "internal.h"
@@ -69,25 +75,124 @@ const struct xlsr_wrapper xlsr__wrap_plain = {
 
 /* --- canary -------------------------------------------------------- */
 
-/* The "uuid" string of the xl config's c_info, if any, into out. */
+/*
+ * The domain's uuid from the xl config: the string at c_info.uuid of the
+ * top-level object (libxl_domain_config's JSON, written by libxl_types.idl's
+ * generated *_gen_json; libxl/libxl_types.idl names the field).  Only that
+ * path counts: a guest *named* "uuid", or a "uuid" key anywhere else, is
+ * not its uuid.  yajl's parser is not recursive and the callbacks stop at
+ * a depth no libxl config reaches, so hostile nesting costs nothing.
+ */
+#define UUID_MAX_DEPTH 64
+
+struct uuid_find {
+    unsigned depth;             /* 1 inside the top-level object */
+    bool in_cinfo;              /* depth 2 is c_info's object */
+    bool key_cinfo, key_uuid;   /* the last key, at depth 1 / depth 2 */
+    char *out;
+    size_t len;
+    bool found;
+};
+
+static int uf_scalar(void *ctx)
+{
+    struct uuid_find *u = ctx;
+    u->key_cinfo = u->key_uuid = false;
+    return 1;
+}
+
+static int uf_bool(void *ctx, int v)
+{
+    (void)v;
+    return uf_scalar(ctx);
+}
+
+static int uf_number(void *ctx, const char *v, size_t n)
+{
+    (void)v;
+    (void)n;
+    return uf_scalar(ctx);
+}
+
+static int uf_string(void *ctx, const unsigned char *v, size_t n)
+{
+    struct uuid_find *u = ctx;
+    if (u->key_uuid && u->depth == 2 && u->in_cinfo && !u->found &&
+        n > 0 && n < u->len && !memchr(v, '\0', n)) {
+        memcpy(u->out, v, n);
+        u->out[n] = '\0';
+        u->found = true;
+    }
+    return uf_scalar(ctx);
+}
+
+static int uf_key(void *ctx, const unsigned char *k, size_t n)
+{
+    struct uuid_find *u = ctx;
+    u->key_cinfo = u->depth == 1 && n == 6 && !memcmp(k, "c_info", 6);
+    u->key_uuid = u->depth == 2 && u->in_cinfo && n == 4 &&
+                  !memcmp(k, "uuid", 4);
+    return 1;
+}
+
+static int uf_open(void *ctx, bool map)
+{
+    struct uuid_find *u = ctx;
+    if (u->depth >= UUID_MAX_DEPTH)
+        return 0;
+    if (u->depth == 0 && !map)
+        return 0;               /* not an object: no c_info */
+    u->in_cinfo = u->depth == 1 ? map && u->key_cinfo
+                                : u->depth >= 2 && u->in_cinfo;
+    u->depth++;
+    u->key_cinfo = u->key_uuid = false;
+    return 1;
+}
+
+static int uf_map_open(void *ctx)
+{
+    return uf_open(ctx, true);
+}
+
+static int uf_array_open(void *ctx)
+{
+    return uf_open(ctx, false);
+}
+
+static int uf_close(void *ctx)
+{
+    struct uuid_find *u = ctx;
+    u->depth--;
+    if (u->depth <= 1)
+        u->in_cinfo = false;
+    u->key_cinfo = u->key_uuid = false;
+    return 1;
+}
+
+static const yajl_callbacks uuid_callbacks = {
+    .yajl_null = uf_scalar, .yajl_boolean = uf_bool, .yajl_number = uf_number,
+    .yajl_string = uf_string, .yajl_start_map = uf_map_open,
+    .yajl_map_key = uf_key, .yajl_end_map = uf_close,
+    .yajl_start_array = uf_array_open, .yajl_end_array = uf_close,
+};
+
+/* The c_info.uuid string of the xl config, if any, into out. */
 static bool config_uuid(const char *json, char *out, size_t len)
 {
-    const char *p = json ? strstr(json, "\"uuid\"") : NULL;
-    if (!p)
+    struct uuid_find u = { .out = out, .len = len };
+    if (!json)
         return false;
-    p += 6;
-    p += strspn(p, " \t\r\n");
-    if (*p++ != ':')
+    yajl_handle y = yajl_alloc(&uuid_callbacks, NULL, &u);
+    if (!y)
         return false;
-    p += strspn(p, " \t\r\n");
-    if (*p++ != '"')
-        return false;
-    size_t n = strcspn(p, "\"");
-    if (p[n] != '"' || n == 0 || n >= len)
-        return false;
-    memcpy(out, p, n);
-    out[n] = '\0';
-    return true;
+    yajl_status st = yajl_parse(y, (const unsigned char *)json,
+                                strlen(json));
+    if (st == yajl_status_ok)
+        st = yajl_complete_parse(y);
+    yajl_free(y);
+    /* Only a config libxl could read names the guest: a broken one
+     * falls back to the domid. */
+    return u.found && st == yajl_status_ok;
 }
 
 /* FNV-1a, then a 64-bit finaliser so that close keys (domids 1, 2, 3)
@@ -151,25 +256,12 @@ static const char *rc_word(int rc)
            : rc == XLSR_STOP ? "stop" : "error";
 }
 
-/* Appends text to b->report with JSON string escaping. */
-static void json_put(struct xlsr_binding *b, const char *text, bool escape)
-{
-    size_t need = strlen(text) * (escape ? 6 : 1) + 1;
-    char *r = realloc(b->report, b->report_len + need);
-    if (!r)
-        return;
-    b->report = r;
-    for (const unsigned char *c = (const unsigned char *)text; *c; c++) {
-        if (escape && (*c == '"' || *c == '\\'))
-            b->report_len += (size_t)sprintf(r + b->report_len, "\\%c", *c);
-        else if (escape && *c < 0x20)
-            b->report_len += (size_t)sprintf(r + b->report_len, "\\u%04x",
-                                             *c);
-        else
-            r[b->report_len++] = (char)*c;
-    }
-    r[b->report_len] = '\0';
-}
+struct xlsr__shadow_diff {
+    uint64_t offset;
+    uint32_t type, checkpoint;
+    int rc, crc;
+    char why[512], cwhy[512];
+};
 
 static void shadow_note(struct xlsr_session *s, struct xlsr_binding *b,
                         const struct xlsr_record *rec, int rc,
@@ -181,20 +273,72 @@ static void shadow_note(struct xlsr_session *s, struct xlsr_binding *b,
                b->sec->name, (unsigned long long)rec->offset, rec->type,
                b->cur.plugin->name, rc_word(rc), *why ? ": " : "", why,
                b->cand.plugin->name, rc_word(crc), *cwhy ? ": " : "", cwhy);
-    if (b->differ > SHADOW_MAX_ENTRIES)
+    if (b->ndiffs >= SHADOW_MAX_ENTRIES)
         return;
-    char head[160];
-    snprintf(head, sizeof(head), "%s{\"offset\": %llu, \"type\": %u, "
-             "\"checkpoint\": %u, \"current\": \"%s\", \"current_reason\": \"",
-             b->differ > 1 ? ", " : "", (unsigned long long)rec->offset,
-             rec->type, rec->checkpoint, rc_word(rc));
-    json_put(b, head, false);
-    json_put(b, why, true);
-    json_put(b, "\", \"candidate\": \"", false);
-    json_put(b, rc_word(crc), false);
-    json_put(b, "\", \"candidate_reason\": \"", false);
-    json_put(b, cwhy, true);
-    json_put(b, "\"}", false);
+    struct xlsr__shadow_diff *d = realloc(b->diffs, (b->ndiffs + 1) *
+                                                        sizeof(*d));
+    if (!d)
+        return;
+    b->diffs = d;
+    d += b->ndiffs++;
+    d->offset = rec->offset;
+    d->type = rec->type;
+    d->checkpoint = rec->checkpoint;
+    d->rc = rc;
+    d->crc = crc;
+    snprintf(d->why, sizeof(d->why), "%s", why);
+    snprintf(d->cwhy, sizeof(d->cwhy), "%s", cwhy);
+}
+
+static void gen_str(yajl_gen g, const char *s)
+{
+    yajl_gen_string(g, (const unsigned char *)s, strlen(s));
+}
+
+static void gen_kstr(yajl_gen g, const char *k, const char *v)
+{
+    gen_str(g, k);
+    gen_str(g, v);
+}
+
+static void gen_ku64(yajl_gen g, const char *k, uint64_t v)
+{
+    char num[24];
+    gen_str(g, k);
+    int n = snprintf(num, sizeof(num), "%llu", (unsigned long long)v);
+    yajl_gen_number(g, num, (size_t)n);    /* exact beyond 2^53 too */
+}
+
+/* The shadow summary as one JSON object, or NULL (out of memory). */
+static yajl_gen shadow_json(const struct xlsr_binding *b)
+{
+    yajl_gen g = yajl_gen_alloc(NULL);
+    if (!g)
+        return NULL;
+    yajl_gen_config(g, yajl_gen_validate_utf8, 0);
+    yajl_gen_map_open(g);
+    gen_kstr(g, "binding", b->sec->name);
+    gen_kstr(g, "current", b->cur.plugin->name);
+    gen_kstr(g, "candidate", b->cand.plugin->name);
+    gen_ku64(g, "records", b->seen);
+    gen_ku64(g, "differing", b->differ);
+    gen_str(g, "differences");
+    yajl_gen_array_open(g);
+    for (size_t i = 0; i < b->ndiffs; i++) {
+        const struct xlsr__shadow_diff *d = &b->diffs[i];
+        yajl_gen_map_open(g);
+        gen_ku64(g, "offset", d->offset);
+        gen_ku64(g, "type", d->type);
+        gen_ku64(g, "checkpoint", d->checkpoint);
+        gen_kstr(g, "current", rc_word(d->rc));
+        gen_kstr(g, "current_reason", d->why);
+        gen_kstr(g, "candidate", rc_word(d->crc));
+        gen_kstr(g, "candidate_reason", d->cwhy);
+        yajl_gen_map_close(g);
+    }
+    yajl_gen_array_close(g);
+    yajl_gen_map_close(g);
+    return g;
 }
 
 static int shadow_record(struct xlsr_session *s, struct xlsr_binding *b,
@@ -253,39 +397,48 @@ int xlsr__shadow_report_check(const char *path, char *why, size_t whylen)
  * directory, temporary + rename, 0600), and only by a restore: verify
  * and dump have no side effects. */
 static void shadow_write(struct xlsr_session *s, struct xlsr_binding *b,
-                         const char *path, const char *head)
+                         const char *path, const unsigned char *text,
+                         size_t len)
 {
     char dir[PATH_MAX], why[PATH_MAX + 256];
     const char *name;
-    char *text = NULL;
-    int n = asprintf(&text, "%s%s]}\n", head, b->report ? b->report : "");
-    if (n < 0)
+    char *buf = malloc(len + 1);
+    if (!buf)
         snprintf(why, sizeof(why), "out of memory");
-    if (n >= 0 && report_split(path, dir, sizeof(dir), &name, why,
-                               sizeof(why)) == 0 &&
-        filebk_write(dir, name, (const uint8_t *)text, (size_t)n, why,
+    else {
+        memcpy(buf, text, len);
+        buf[len] = '\n';
+    }
+    if (buf && report_split(path, dir, sizeof(dir), &name, why,
+                            sizeof(why)) == 0 &&
+        filebk_write(dir, name, (const uint8_t *)buf, len + 1, why,
                      sizeof(why)) == 0) {
-        free(text);
+        free(buf);
         return;
     }
-    free(text);
+    free(buf);
     xlsr__logf(s, XLSR_LOG_WARN, "shadow [%s]: cannot write report %s: %s",
                b->sec->name, path, why);
 }
 
 static void shadow_finish(struct xlsr_session *s, struct xlsr_binding *b)
 {
-    char head[512];
     const char *path = xlsr__conf_get(b->sec, "shadow_report", NULL);
-    snprintf(head, sizeof(head), "{\"binding\": \"%s\", \"current\": \"%s\", "
-             "\"candidate\": \"%s\", \"records\": %llu, \"differing\": %llu, "
-             "\"differences\": [", b->sec->name, b->cur.plugin->name,
-             b->cand.plugin->name, (unsigned long long)b->seen,
-             (unsigned long long)b->differ);
-    xlsr__logf(s, XLSR_LOG_INFO, "shadow summary: %s%s]}", head,
-               b->report ? b->report : "");
+    const unsigned char *text;
+    size_t len;
+    yajl_gen g = shadow_json(b);
+    if (!g || yajl_gen_get_buf(g, &text, &len) != yajl_gen_status_ok) {
+        xlsr__logf(s, XLSR_LOG_WARN, "shadow [%s]: out of memory for the "
+                   "summary", b->sec->name);
+        if (g)
+            yajl_gen_free(g);
+        return;
+    }
+    xlsr__logf(s, XLSR_LOG_INFO, "shadow summary: %.*s", (int)len,
+               (const char *)text);
     if (path && s->ctx->mode == XLSR_MODE_RESTORE)
-        shadow_write(s, b, path, head);
+        shadow_write(s, b, path, text, len);
+    yajl_gen_free(g);
 }
 
 const struct xlsr_wrapper xlsr__wrap_shadow = {

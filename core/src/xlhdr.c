@@ -126,7 +126,14 @@ int xlsr__run_xl(struct xlsr_session *s)
     xlsr__layer_push(s, XLSR_LAYER_XL, off, "xl save header (%s config "
                      "%u bytes)", mand & XL_MAND_JSON ? "JSON" : "sxp",
                      cfglen);
-    if (s->ctx->mode == XLSR_MODE_DUMP)
+    if (s->ctx->mode == XLSR_MODE_DUMP && s->opts.dump) {
+        struct xlsr_dump_item it = {
+            .kind = XLSR_DUMP_XL_HEADER, .offset = off,
+            .xl_mandatory_flags = mand, .xl_optional_flags = opt,
+            .xl_optional_bytes = optlen, .xl_config_bytes = cfglen,
+        };
+        s->opts.dump(s->opts.opaque, &it);
+    } else if (s->ctx->mode == XLSR_MODE_DUMP)
         xlsr__printf(s, "offset %llu: xl header, mandatory flags 0x%x, "
                      "optional flags 0x%x, optional data %u bytes, config "
                      "%u bytes", (unsigned long long)off, mand, opt, optlen,
@@ -149,6 +156,21 @@ int xlsr__run_libxl(struct xlsr_session *s)
         return xlsr__short_read(s, rc, off, "libxl header", sizeof(h));
     uint64_t ident = (uint64_t)xlsr__be32(h) << 32 | xlsr__be32(h + 4);
     uint32_t version = xlsr__be32(h + 8), options = xlsr__be32(h + 12);
+    /* At offset 0 either magic may have been meant: name the nearer one,
+     * so that a damaged xl header is not reported as a libxl mismatch. */
+    unsigned near_xl = 0, near_libxl = 0;
+    bool first = off == 0 && !s->lay.n;
+    for (int i = 0; first && i < 8; i++) {
+        near_xl += h[i] == (uint8_t)XL_MAGIC[i];
+        near_libxl += h[i] == (uint8_t)"LibxlFmt"[i];
+    }
+    if (ident != LIBXL_IDENT && first && near_xl && near_xl >= near_libxl &&
+        s->opts.format == XLSR_FORMAT_AUTO)
+        return xlsr__serr(s, XLSR_ERR_STREAM, off, "damaged xl save header: "
+                          "the first 8 bytes are 0x%016llx; an xl save image "
+                          "starts with \"Xen saved domain, xl format\", a "
+                          "bare libxl stream with \"LibxlFmt\"",
+                          (unsigned long long)ident);
     if (ident != LIBXL_IDENT)
         return xlsr__serr(s, XLSR_ERR_STREAM, off, "not a libxl migration "
                           "stream: ident 0x%016llx, expected 0x%016llx "
@@ -171,7 +193,13 @@ int xlsr__run_libxl(struct xlsr_session *s)
     xlsr__layer_push(s, XLSR_LAYER_LIBXL, off, "libxl v2%s",
                      options & LIBXL_OPT_LEGACY
                          ? " (converted from legacy)" : "");
-    if (s->ctx->mode == XLSR_MODE_DUMP)
+    if (s->ctx->mode == XLSR_MODE_DUMP && s->opts.dump) {
+        struct xlsr_dump_item it = {
+            .kind = XLSR_DUMP_LIBXL_HEADER, .offset = off,
+            .libxl_version = version, .libxl_options = options,
+        };
+        s->opts.dump(s->opts.opaque, &it);
+    } else if (s->ctx->mode == XLSR_MODE_DUMP)
         xlsr__printf(s, "offset %llu: libxl header, version %u, options "
                      "0x%x%s", (unsigned long long)off, version, options,
                      options & LIBXL_OPT_LEGACY ? " (converted from legacy)"

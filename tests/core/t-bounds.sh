@@ -71,7 +71,7 @@ EOT
     out_has "verify: ok: 20001 records"
     lines=$(wc -l <"$T/err")
     [ "$lines" -le 12 ] || fail "$lines log lines for 20000 skipped records"
-    err_has "skipping optional record type 0x80000001 \(0 bytes\): no handler configured for \(further skips are counted, not listed\)"
+    err_has "skipping optional record type 0x80000001 \(0 bytes\): no handler is configured for it \(further skips are counted, not listed\)"
     err_has "skipped 19992 more optional records \(0 body bytes, not read into memory\)"
 }
 

@@ -177,9 +177,9 @@ t_usage_errors_exit_2() {
     expect 2 "$XLSR" frobnicate
     expect 2 "$XLSR" verify
     expect 2 "$XLSR" restore -c "$CONF" -
-    err_has 'restore needs --domid'
+    err_has '^xlsr restore: --domid is required$'
     expect 2 "$XLSR" verify --domid 3 -c "$CONF" -
-    err_has 'option of restore only'
+    err_has '^xlsr verify: --domid is not an option of verify'
 }
 
 t_duplicate_core_key_and_empty_plugin_dir() {

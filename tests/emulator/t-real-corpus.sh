@@ -1,12 +1,12 @@
 # tests/emulator/t-real-corpus.sh - both emulator plugins on a real
 # Xen 4.17 save image (HVM, qemu-xen) that carries EMULATOR_XENSTORE_DATA
 # (physmap keys) and EMULATOR_CONTEXT (7596 bytes of QEMU state).  The
-# image lives outside the checkout: $XLSR_REAL_CORPUS, else
+# image lives outside the checkout: $XLSR_CORPUS (tests/lib.sh), else
 # ../shared/corpus/real beside it; the test skips when it is absent.
 SLOW=1
 
 real_image() {
-    dir=${XLSR_REAL_CORPUS:-$XLSR_TOP/../shared/corpus/real}
+    dir=$XLSR_CORPUS
     img=$dir/hvm-xsphysmap-save.xl.zst
     [ -r "$img" ] || skip "no real corpus at $dir"
     command -v zstd >/dev/null || skip "no zstd"

@@ -5,7 +5,7 @@
 SLOW=1
 
 corpus_dir() {
-    d=$XLSR_TOP/../shared/corpus/real
+    d=$XLSR_CORPUS
     ls "$d"/*.xl.zst >/dev/null 2>&1 || skip "no real corpus at $d"
     command -v zstd >/dev/null || skip "zstd missing (package zstd)"
     echo "$d"

@@ -104,6 +104,28 @@ enum xlsr_format {
  * XLSR_ERR_CONFIG. */
 int xlsr_format_parse(const char *text, enum xlsr_format *out);
 
+/* What dump mode frames, for a caller that wants it structured
+ * (xlsr_session_opts.dump): the xl header, the libxl header, and each
+ * libxl record, in stream order, before the record's handler runs. */
+enum xlsr_dump_kind {
+    XLSR_DUMP_XL_HEADER = 0,
+    XLSR_DUMP_LIBXL_HEADER = 1,
+    XLSR_DUMP_RECORD = 2,
+};
+
+struct xlsr_dump_item {
+    enum xlsr_dump_kind kind;
+    uint64_t offset;
+    /* XLSR_DUMP_XL_HEADER */
+    uint32_t xl_mandatory_flags, xl_optional_flags;
+    uint32_t xl_optional_bytes, xl_config_bytes;
+    /* XLSR_DUMP_LIBXL_HEADER */
+    uint32_t libxl_version, libxl_options;
+    /* XLSR_DUMP_RECORD */
+    uint32_t type, length;
+    uint32_t checkpoint;        /* 1-based, 0 outside a checkpoint */
+};
+
 struct xlsr_session_opts {
     uint32_t size;              /* sizeof(struct xlsr_session_opts); 0 is
                                    refused (NULL opts: all defaults) */
@@ -116,6 +138,9 @@ struct xlsr_session_opts {
      * progress line.  Not called while libxenguest owns the fd. */
     void (*progress)(void *opaque, uint64_t offset);
     uint64_t progress_bytes;
+    /* DUMP mode: when set, called for each header and record instead of
+     * the core printing its line for it (plugins still print theirs). */
+    void (*dump)(void *opaque, const struct xlsr_dump_item *item);
 };
 
 /* What a run saw.  Filled by libxlsr, size included; members are only

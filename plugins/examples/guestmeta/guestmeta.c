@@ -2,7 +2,7 @@
  * guestmeta.c - an example vendor plugin: guest metadata in an optional
  * record type (e.g. 0x8000F001), as a JSON object with a "uuid" string.
  *
- * Every mode validates the body (json.c: strict, bounded, no recursion)
+ * Every mode validates the body (json.c: yajl, depth-bounded)
  * and the uuid's form.  `xlsr dump` prints a summary line, `verify` says
  * nothing more, `restore --dry-run` prints where the file would go, and
  * `restore` writes the body, byte for byte, atomically (atomic.c) to the

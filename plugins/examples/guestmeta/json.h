@@ -1,15 +1,9 @@
 /*
- * json.h - a strict, non-recursive JSON validator for small documents.
- *
- * Accepts exactly RFC 8259 JSON whose top-level value is an object:
- * UTF-8 only (no overlong forms, no encoded surrogates), escapes checked
- * (\u surrogates must pair up), no control characters in strings, numbers
- * in the JSON grammar, nothing but whitespace after the object.  Nesting
- * is tracked in a 64-bit stack, so input can never drive recursion and
- * the depth limit is at most JSON_MAX_DEPTH.
- *
- * While validating it can capture one top-level member's string value
- * (the caller names the member), so a caller needs no second parser.
+ * json.h - guest metadata validated with yajl (json.c): a JSON document
+ * whose top-level value is an object, nested at most max_depth (at most
+ * JSON_MAX_DEPTH) levels, nothing after it.  While validating it captures
+ * one top-level member's string value (the caller names the member), so a
+ * caller needs no second parser.
  */
 #ifndef GUESTMETA_JSON_H
 #define GUESTMETA_JSON_H
