@@ -10,8 +10,9 @@ set -eu
 level=${1:-run}
 
 # Build: compiler, the three Xen libraries (libxen-dev), inih, cmocka for
-# the unit tests (a build dependency of the test binaries).
-run_pkgs="gcc make libc6-dev pkg-config libxen-dev libinih-dev libcmocka-dev"
+# the unit tests (a build dependency of the test binaries), yajl (the JSON
+# parser libxl uses; the libxc plugin reads the xl config with it).
+run_pkgs="gcc make libc6-dev pkg-config libxen-dev libinih-dev libcmocka-dev libyajl-dev"
 # Tests: Xen's verify-stream-v2 and xenstored (xen-utils-4.17), the
 # xenstore-* commands, zstd for the real corpus, GNU time for peak RSS,
 # xxd for byte checks, python3 for verify-stream-v2.

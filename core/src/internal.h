@@ -46,6 +46,7 @@ struct xlsr_reader {
     uint64_t offset;        /* stream offset of the next byte handed out */
     uint64_t got;           /* bytes of the last short read (EOF) */
     uint64_t base;          /* fd position at offset 0 (seekable fds) */
+    bool seek_skip;         /* a regular file: skips lseek over the bytes */
     uint8_t *buf;           /* read-ahead, non-exact mode only */
     size_t pos, len;
 };

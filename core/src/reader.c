@@ -25,6 +25,8 @@ int xlsr__reader_init(struct xlsr_reader *r, int fd, bool exact)
     r->offset_known = true;
     off_t pos = lseek(fd, 0, SEEK_CUR);
     r->base = pos > 0 ? (uint64_t)pos : 0;
+    struct stat fst;
+    r->seek_skip = pos >= 0 && fstat(fd, &fst) == 0 && S_ISREG(fst.st_mode);
     if (!exact) {
         /* A larger pipe means fewer wake-ups between writer and us: a
          * best effort (the limit is /proc/sys/fs/pipe-max-size). */
@@ -110,6 +112,27 @@ int xlsr__read(struct xlsr_reader *r, void *dst, size_t len)
     return XLSR_OK;
 }
 
+/*
+ * A skip on a regular file moves the file offset instead of reading: verify
+ * of a saved image then reads its headers and the pages it inspects, not
+ * gigabytes of page contents.  lseek() past the end succeeds, so the file
+ * size decides where a skip stops short (the same EOF a read would meet;
+ * a file still growing is sized again on every skip).
+ */
+static int seek_over(struct xlsr_reader *r, uint64_t want, uint64_t *done)
+{
+    struct stat st;
+    off_t cur = lseek(r->fd, 0, SEEK_CUR);
+    if (cur < 0 || fstat(r->fd, &st) != 0)
+        return XLSR_ERR_IO;
+    uint64_t left = st.st_size > cur ? (uint64_t)(st.st_size - cur) : 0;
+    uint64_t n = want < left ? want : left;
+    if (n && lseek(r->fd, (off_t)n, SEEK_CUR) < 0)
+        return XLSR_ERR_IO;
+    *done += n;
+    return n == want ? XLSR_OK : XLSR_ERR_EOF;
+}
+
 int xlsr__skip(struct xlsr_reader *r, uint64_t len)
 {
     uint8_t scratch[4096];
@@ -117,6 +140,15 @@ int xlsr__skip(struct xlsr_reader *r, uint64_t len)
 
     r->got = 0;
     while (done < len) {
+        /* What the read-ahead holds is used first; the rest is seeked
+         * over when that saves reading (more than one buffer's worth). */
+        if (r->seek_skip && (!r->buf || r->pos == r->len) &&
+            len - done > (r->buf ? XLSR_READ_BUF : sizeof(scratch))) {
+            int rc = seek_over(r, len - done, &done);
+            if (rc)
+                return stopped(r, done, rc);
+            break;
+        }
         uint64_t want = len - done;
         if (r->buf) {
             if (r->pos == r->len) {

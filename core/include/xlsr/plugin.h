@@ -117,6 +117,10 @@ struct xlsr_restore_ctx {
     unsigned long store_mfn;
     unsigned long console_mfn;
     bool have_results;
+    /* Input (ABI 1.1+, check size): --strict; conformance findings Xen's
+     * restore ignores (reserved fields, padding) are errors, not
+     * warnings.  The core copies it from xlsr_session_opts.strict. */
+    bool strict;
 };
 
 /* One libxl record, owned by the core: valid only during the callback. */
