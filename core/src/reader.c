@@ -63,9 +63,16 @@ static ssize_t read_some(int fd, void *dst, size_t len)
     return n;
 }
 
+/* Read-ahead after a seek: enough for a record header and a 1024-entry
+ * pfn array, not the 128 KiB a sequential reader wants (on a cold cache a
+ * verify that seeks reads little more than what it inspects). */
+#define SEEK_FILL (16 * 1024)
+
 static int fill(struct xlsr_reader *r)
 {
-    ssize_t n = read_some(r->fd, r->buf, XLSR_READ_BUF);
+    ssize_t n = read_some(r->fd, r->buf, r->seeked ? SEEK_FILL
+                                                    : XLSR_READ_BUF);
+    r->seeked = false;
     if (n < 0)
         return XLSR_ERR_IO;
     r->pos = 0;
@@ -129,6 +136,12 @@ static int seek_over(struct xlsr_reader *r, uint64_t want, uint64_t *done)
     uint64_t n = want < left ? want : left;
     if (n && lseek(r->fd, (off_t)n, SEEK_CUR) < 0)
         return XLSR_ERR_IO;
+    /* The kernel's sequential read-ahead would fetch what we skip. */
+    if (!r->seeked_once) {
+        (void)posix_fadvise(r->fd, 0, 0, POSIX_FADV_RANDOM);
+        r->seeked_once = true;
+    }
+    r->seeked = true;
     *done += n;
     return n == want ? XLSR_OK : XLSR_ERR_EOF;
 }
