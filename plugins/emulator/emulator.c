@@ -58,6 +58,7 @@ struct emu_state {
     struct emu_cfg def, ids[NIDS];
     struct seen seen[MAX_SEEN];
     unsigned nseen;
+    bool check_qevm;            /* verify/dry run: QEMU's header */
 };
 
 #define KEYS_FOR(n)                                                       \
@@ -80,6 +81,9 @@ static const struct xlsr_conf_key conf_keys[] = {
       "exec backend command: absolute path and arguments split on spaces, "
       "no shell; same variables as path" },
     KEYS_FOR(0), KEYS_FOR(1), KEYS_FOR(2),
+    { "check_qevm", XLSR_CONF_BOOL, false, "false",
+      "verify and dry runs refuse qemu-xen (id 2) state without QEMU's "
+      "QEVM magic and version 3, as QEMU would" },
     { NULL, 0, false, NULL, NULL },
 };
 
@@ -196,6 +200,8 @@ static int emu_init(const struct xlsr_host *host, xlsr_handle *h,
     s->h = h;
     s->ctx = host->restore_ctx(h);
     rc = emu_conf(s);
+    if (!rc)
+        rc = host->conf_bool(h, "check_qevm", &s->check_qevm);
     if (rc != XLSR_OK) {
         emu_fini(s, rc);
         return rc;
@@ -358,6 +364,40 @@ out:
     return rc;
 }
 
+/*
+ * Verify and dry runs: will the device model take this blob?  QEMU upstream
+ * (qemu-xen, emulator id 2) loads it with qemu_loadvm_state()
+ * (migration/savevm.c): it refuses a stream without QEMU_VM_FILE_MAGIC
+ * ("QEVM", big-endian) or whose version is not QEMU_VM_FILE_VERSION (3;
+ * 2 is "obsolete").  A real restore leaves that to QEMU itself.
+ */
+static int check_qevm(struct emu_state *s, uint32_t id, const uint8_t *b,
+                      size_t len)
+{
+    if (id != 2 || !s->check_qevm)
+        return XLSR_OK;
+    if (len < 8) {
+        s->host->fail(s->h, "qemu-xen state of %zu bytes: QEMU needs at "
+                      "least its 8-byte QEVM header", len);
+        return XLSR_ERR_STREAM;
+    }
+    uint32_t magic = (uint32_t)b[0] << 24 | (uint32_t)b[1] << 16 |
+                     (uint32_t)b[2] << 8 | b[3];
+    uint32_t ver = (uint32_t)b[4] << 24 | (uint32_t)b[5] << 16 |
+                   (uint32_t)b[6] << 8 | b[7];
+    if (magic != 0x5145564du) {
+        s->host->fail(s->h, "qemu-xen state starts 0x%08x, not QEMU's "
+                      "\"QEVM\" magic: QEMU refuses it", magic);
+        return XLSR_ERR_STREAM;
+    }
+    if (ver != 3) {
+        s->host->fail(s->h, "qemu-xen state version %u, QEMU loads "
+                      "version 3", ver);
+        return XLSR_ERR_STREAM;
+    }
+    return XLSR_OK;
+}
+
 static int emu_record(void *state, const struct xlsr_record *rec)
 {
     struct emu_state *s = state;
@@ -385,8 +425,11 @@ static int emu_record(void *state, const struct xlsr_record *rec)
         s->host->print(s->h, "  emulator %" PRIu32 " (%s) index %" PRIu32
                        ": %zu bytes of device model state", id,
                        emuhdr_name(id), index, len);
-    if (s->ctx->mode != XLSR_MODE_RESTORE)
-        return XLSR_OK;
+    if (s->ctx->mode != XLSR_MODE_RESTORE || s->ctx->dry_run) {
+        rc = check_qevm(s, id, blob, len);
+        if (rc != XLSR_OK || s->ctx->mode != XLSR_MODE_RESTORE)
+            return rc;
+    }
 
     const struct emu_cfg *c = id < NIDS ? &s->ids[id] : &s->def;
     struct tmpl_vars v = { .domid = s->ctx->domid,

@@ -16,6 +16,7 @@ plugin = libxc
 plugin = xenstore
 [record.emulator_context]
 plugin = emulator
+check_qevm = true
 EOT
 }
 
@@ -208,4 +209,20 @@ t_config_not_json() {
     # the xl config starts at 52: break its first brace
     poke "$T/img" 52 5b
     refused 'the xl JSON config does not parse'
+}
+
+t_qemu_state_without_qevm() {
+    real hvm-xsphysmap-save
+    # EMULATOR_CONTEXT: libxl header 8, emulator id/index 8, then QEMU's
+    e=$("$XLSR" dump -c "$(sem_conf)" "$T/img" |
+        sed -n 's/^offset \([0-9]*\): record 0x00000003 EMULATOR_CONTEXT.*/\1/p')
+    [ -n "$e" ] || fail "no EMULATOR_CONTEXT"
+    cp "$T/img" "$T/keep"
+    poke "$T/img" $((e + 16)) 51455658          # "QEVX"
+    refused 'not QEMU.s "QEVM" magic'
+    cp "$T/keep" "$T/img"
+    poke "$T/img" $((e + 20)) 00000002
+    refused 'qemu-xen state version 2, QEMU loads version 3'
+    cp "$T/keep" "$T/img"
+    expect 0 "$XLSR" restore --dry-run --domid 1 -c "$(sem_conf)" "$T/img"
 }
