@@ -13,7 +13,10 @@ NO_SAN=1
 # count them as disagreements.
 undetectable() {
     case $1 in
-    p2m-frames-swapped) echo "two valid p2m frame entries swapped: every pfn is in range and typed right; Xen restores, the guest's p2m is scrambled" ;;
+    # Every pfn in range and typed right: xlsr passes it; Xen restores it
+    # and what the guest makes of its p2m is up to the guest (in the
+    # measured run the heartbeat went on).
+    p2m-frames-swapped) echo "two valid p2m frame entries swapped: nothing in the file is out of place" ;;
     *) return 1 ;;
     esac
 }
