@@ -226,3 +226,67 @@ t_qemu_state_without_qevm() {
     cp "$T/keep" "$T/img"
     expect 0 "$XLSR" restore --dry-run --domid 1 -c "$(sem_conf)" "$T/img"
 }
+
+# HVM/PVH: pfns beyond memory restore (Xen populates them); pfns no
+# restore can track (2^36 on) do not.
+t_hvm_pfn_beyond_memory_is_fine() {
+    real hb-pvh-save
+    poke "$T/img" $(($(lx_rec "$T/offs" PAGE_DATA) + 16)) "$(le64 0x200000)"
+    expect 0 "$XLSR" verify -c "$(sem_conf)" "$T/img"
+}
+
+t_hvm_pfn_untrackable() {
+    real hb-pvh-save
+    poke "$T/img" $(($(lx_rec "$T/offs" PAGE_DATA) + 16)) "$(le64 0x1000000000)"
+    refused 'pfn\[0\] = 0x1000000000: no restore can track it'
+}
+
+# A pinned table's entry naming a data page: Xen validates it as a table.
+t_pv_table_names_data_page() {
+    real hb-pv-save
+    set -- $(lx_pages "$T/img" "$T/offs" 12 | head -n 1)   # an L4TAB_PIN
+    d=$(lx_pages "$T/img" "$T/offs" 0 | awk 'NR == 5 { print $3 }')
+    poke "$T/img" "$2" "$(le64 $((d << 12 | 0x67)))"
+    refused "pfn $(printf '%#x' "$d") is named as a page table by a pinned table but is NOTAB"
+}
+
+t_hvm_store_pfn_unpopulated() {
+    real hb-pvh-save
+    p=$(lx_rec "$T/offs" HVM_PARAMS)
+    n=$(od -An -tu4 -j $((p + 8)) -N4 "$T/img" | tr -d ' ')
+    i=0
+    while [ "$i" -lt "$n" ]; do
+        e=$((p + 16 + 16 * i))
+        [ "$(od -An -tu8 -j "$e" -N8 "$T/img" | tr -d ' ')" = 1 ] && break
+        i=$((i + 1))
+    done
+    [ "$i" -lt "$n" ] || fail "no STORE_PFN in the image"
+    poke "$T/img" $((e + 8)) "$(le64 0x7fffff)"
+    refused 'HVM_PARAMS STORE_PFN 0x7fffff names a page the stream never populated'
+}
+
+# libxenguest restores into the domain xl built from the config.
+t_config_type_mismatch() {
+    real hb-pv-save
+    at=$(grep -abo '"type": "pv"' "$T/img" | head -n 1 | cut -d: -f1)
+    [ -n "$at" ] || fail "no c_info.type in the config"
+    poke "$T/img" $((at + 9)) 6876       # "pv" -> "hv"
+    refused 'x86 PV stream, but the xl config.s c_info.type is "hv"'
+}
+
+# A file is seeked over, a pipe read: a cut inside skipped page data is
+# found at the same offset either way (lseek past the end cannot hide it).
+t_truncated_file_seeked_like_a_pipe() {
+    real hb-pv-save
+    truncate -s 70000001 "$T/img"
+    expect 1 "$XLSR" verify -c "$(sem_conf)" "$T/img"
+    err_has 'stream ends at offset 70000001, before libxc END'
+    cp "$T/err" "$T/err.file"
+    set +e
+    cat "$T/img" | "$XLSR" verify -c "$(sem_conf)" - >/dev/null 2>"$T/err"
+    rc=$?
+    set -e
+    eq "$rc" 1 "exit status from a pipe"
+    eq "$(sed 's/^xlsr: [^:]*: //' "$T/err")" \
+       "$(sed 's/^xlsr: [^:]*: //' "$T/err.file")" "file and pipe verdicts"
+}
