@@ -371,8 +371,11 @@ static int unhandled(struct xlsr_session *s, const struct xlsr_record *rec,
                           "cannot handle"
                         : "[core] unknown_records = fail");
     }
-    xlsr__logf(s, XLSR_LOG_INFO, "offset %llu: skipping optional record "
-               "type 0x%x (%u bytes): %s", (unsigned long long)rec->offset,
+    /* libxl_stream_read.c process_record() fails on every record type it
+     * does not know, optional or not: say where we differ. */
+    xlsr__logf(s, XLSR_LOG_WARN, "offset %llu: skipping optional record "
+               "type 0x%x (%u bytes): %s; stock xl restore would refuse it "
+               "(\"Unrecognised record\")", (unsigned long long)rec->offset,
                rec->type, rec->length, why);
     return XLSR_OK;
 }
