@@ -49,6 +49,7 @@ struct xlsr_reader {
     bool seek_skip;         /* a regular file: skips lseek over the bytes */
     bool seeked;            /* the last skip seeked: the next fill is small */
     bool seeked_once;       /* kernel read-ahead turned off for the file */
+    uint64_t fsize;         /* the file's size when last asked */
     uint8_t *buf;           /* read-ahead, non-exact mode only */
     size_t pos, len;
 };

@@ -27,6 +27,7 @@ int xlsr__reader_init(struct xlsr_reader *r, int fd, bool exact)
     r->base = pos > 0 ? (uint64_t)pos : 0;
     struct stat fst;
     r->seek_skip = pos >= 0 && fstat(fd, &fst) == 0 && S_ISREG(fst.st_mode);
+    r->fsize = r->seek_skip ? (uint64_t)fst.st_size : 0;
     if (!exact) {
         /* A larger pipe means fewer wake-ups between writer and us: a
          * best effort (the limit is /proc/sys/fs/pipe-max-size). */
@@ -129,6 +130,20 @@ int xlsr__read(struct xlsr_reader *r, void *dst, size_t len)
 static int seek_over(struct xlsr_reader *r, uint64_t want, uint64_t *done)
 {
     struct stat st;
+
+    /* One lseek when the target is inside the file as last sized (a file
+     * that shrinks under us is then found short by the next read). */
+    if (want <= r->fsize) {
+        off_t to = lseek(r->fd, (off_t)want, SEEK_CUR);
+        if (to < 0)
+            return XLSR_ERR_IO;
+        if ((uint64_t)to <= r->fsize) {
+            *done += want;
+            goto seeked;
+        }
+        if (lseek(r->fd, -(off_t)want, SEEK_CUR) < 0)
+            return XLSR_ERR_IO;
+    }
     off_t cur = lseek(r->fd, 0, SEEK_CUR);
     if (cur < 0 || fstat(r->fd, &st) != 0)
         return XLSR_ERR_IO;
@@ -136,14 +151,18 @@ static int seek_over(struct xlsr_reader *r, uint64_t want, uint64_t *done)
     uint64_t n = want < left ? want : left;
     if (n && lseek(r->fd, (off_t)n, SEEK_CUR) < 0)
         return XLSR_ERR_IO;
+    r->fsize = (uint64_t)st.st_size;
+    *done += n;
+    if (n != want)
+        return XLSR_ERR_EOF;
+seeked:
     /* The kernel's sequential read-ahead would fetch what we skip. */
     if (!r->seeked_once) {
         (void)posix_fadvise(r->fd, 0, 0, POSIX_FADV_RANDOM);
         r->seeked_once = true;
     }
     r->seeked = true;
-    *done += n;
-    return n == want ? XLSR_OK : XLSR_ERR_EOF;
+    return XLSR_OK;
 }
 
 int xlsr__skip(struct xlsr_reader *r, uint64_t len)

@@ -107,7 +107,11 @@ struct lx_config {
 #define LX_PFN_SINFO    0x0200u     /* vcpu0's start info page */
 #define LX_PFN_CR3      0x0400u     /* a vcpu's top-level page table */
 
-struct lx_pfnchunk;
+#define LX_PFN_CHUNK_SHIFT 12
+struct lx_pfnchunk {
+    uint64_t base;                  /* pfn >> LX_PFN_CHUNK_SHIFT */
+    uint16_t f[1u << LX_PFN_CHUNK_SHIFT];
+};
 struct lx_pfnmap {
     struct lx_pfnchunk **chunks;    /* sorted by base pfn */
     size_t n, cap;
@@ -117,6 +121,14 @@ struct lx_pfnmap {
 };
 
 uint16_t *lx_pfn_slot(struct lx_pfnmap *m, uint64_t pfn, bool create);
+/* The same, inline for the chunk used last (the PAGE_DATA hot path). */
+static inline uint16_t *lx_pfn_at(struct lx_pfnmap *m, uint64_t pfn)
+{
+    uint64_t base = pfn >> LX_PFN_CHUNK_SHIFT;
+    if (m->last < m->n && m->chunks[m->last]->base == base)
+        return &m->chunks[m->last]->f[pfn & ((1u << LX_PFN_CHUNK_SHIFT) - 1)];
+    return lx_pfn_slot(m, pfn, true);
+}
 void lx_pfnmap_free(struct lx_pfnmap *m);
 /* Calls fn for every pfn with any of `bits` set; stops at its first
  * non-NULL result and returns it. */

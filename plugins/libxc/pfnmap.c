@@ -14,14 +14,9 @@
 
 #include "libxc.h"
 
-#define CHUNK_SHIFT 12
+#define CHUNK_SHIFT LX_PFN_CHUNK_SHIFT
 #define CHUNK_PFNS  (1u << CHUNK_SHIFT)
 #define BUDGET      (128u << 20)    /* a 2 TiB guest's worth of pfns */
-
-struct lx_pfnchunk {
-    uint64_t base;                  /* pfn >> CHUNK_SHIFT */
-    uint16_t f[CHUNK_PFNS];
-};
 
 /* Index of the first chunk whose base is >= base. */
 static size_t lower_bound(const struct lx_pfnmap *m, uint64_t base)

@@ -287,7 +287,7 @@ static int check_pfns(struct lx_verify *v, uint64_t off, const uint8_t *b,
             if (rc)
                 return rc;
         }
-        uint16_t *f = lx_pfn_slot(&v->map, pfn, true);
+        uint16_t *f = lx_pfn_at(&v->map, pfn);
         if (f)
             *f = (uint16_t)((*f & ~LX_PFN_TYPE) | t |
                             (lx_page_type_class[t] || t == 14 ? LX_PFN_SEEN
