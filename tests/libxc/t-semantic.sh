@@ -189,7 +189,7 @@ t_pv_data_page_pinned() {
     # the first few NOTAB pages of the first PAGE_DATA
     lx_pages "$T/img" "$T/offs" 0 | head -n 64 >"$T/notab"
     while read -r ent page pfn; do
-        cp "$T/${IMG:-hb-pv-save}.orig" "$T/img"
+        cp "$T/hb-pv-save.orig" "$T/img"
         poke "$T/img" "$ent" "$(le64 $((pfn | 9 << 60)))"
         run "$XLSR" verify -c "$(sem_conf)" "$T/img"
         [ "$RC" -eq 1 ] && grep -q 'pinned L1TAB_PIN table and is mapped writable' "$T/err" && return 0
