@@ -39,6 +39,9 @@ int xlsr__reader_init(struct xlsr_reader *r, int fd, bool exact)
     }
     off_t pos = lseek(fd, 0, SEEK_CUR);
     r->base = pos > 0 ? (uint64_t)pos : 0;
+    struct stat fst;
+    r->seek_skip = pos >= 0 && fstat(fd, &fst) == 0 && S_ISREG(fst.st_mode);
+    r->fsize = r->seek_skip ? (uint64_t)fst.st_size : 0;
     if (!exact) {
         /* A larger pipe means fewer wake-ups between writer and us: a
          * best effort (the limit is /proc/sys/fs/pipe-max-size). */
@@ -82,9 +85,16 @@ static ssize_t read_some(int fd, void *dst, size_t len)
     return n;
 }
 
+/* Read-ahead after a seek: enough for a record header and a 1024-entry
+ * pfn array, not the 128 KiB a sequential reader wants (on a cold cache a
+ * verify that seeks reads little more than what it inspects). */
+#define SEEK_FILL (16 * 1024)
+
 static int fill(struct xlsr_reader *r)
 {
-    ssize_t n = read_some(r->fd, r->buf, XLSR_READ_BUF);
+    ssize_t n = read_some(r->fd, r->buf, r->seeked ? SEEK_FILL
+                                                    : XLSR_READ_BUF);
+    r->seeked = false;
     if (n < 0)
         return XLSR_ERR_IO;
     r->pos = 0;
@@ -180,6 +190,51 @@ int xlsr__read(struct xlsr_reader *r, void *dst, size_t len)
     return XLSR_OK;
 }
 
+/*
+ * A skip on a regular file moves the file offset instead of reading: verify
+ * of a saved image then reads its headers and the pages it inspects, not
+ * gigabytes of page contents.  lseek() past the end succeeds, so the file
+ * size decides where a skip stops short (the same EOF a read would meet;
+ * a file still growing is sized again on every skip).
+ */
+static int seek_over(struct xlsr_reader *r, uint64_t want, uint64_t *done)
+{
+    struct stat st;
+
+    /* One lseek when the target is inside the file as last sized (a file
+     * that shrinks under us is then found short by the next read). */
+    if (want <= r->fsize) {
+        off_t to = lseek(r->fd, (off_t)want, SEEK_CUR);
+        if (to < 0)
+            return XLSR_ERR_IO;
+        if ((uint64_t)to <= r->fsize) {
+            *done += want;
+            goto seeked;
+        }
+        if (lseek(r->fd, -(off_t)want, SEEK_CUR) < 0)
+            return XLSR_ERR_IO;
+    }
+    off_t cur = lseek(r->fd, 0, SEEK_CUR);
+    if (cur < 0 || fstat(r->fd, &st) != 0)
+        return XLSR_ERR_IO;
+    uint64_t left = st.st_size > cur ? (uint64_t)(st.st_size - cur) : 0;
+    uint64_t n = want < left ? want : left;
+    if (n && lseek(r->fd, (off_t)n, SEEK_CUR) < 0)
+        return XLSR_ERR_IO;
+    r->fsize = (uint64_t)st.st_size;
+    *done += n;
+    if (n != want)
+        return XLSR_ERR_EOF;
+seeked:
+    /* The kernel's sequential read-ahead would fetch what we skip. */
+    if (!r->seeked_once) {
+        (void)posix_fadvise(r->fd, 0, 0, POSIX_FADV_RANDOM);
+        r->seeked_once = true;
+    }
+    r->seeked = true;
+    return XLSR_OK;
+}
+
 int xlsr__skip(struct xlsr_reader *r, uint64_t len)
 {
     uint8_t scratch[4096];
@@ -189,6 +244,15 @@ int xlsr__skip(struct xlsr_reader *r, uint64_t len)
     if (r->pblen)
         done = from_peeked(r, NULL, len);
     while (done < len) {
+        /* What the read-ahead holds is used first; the rest is seeked
+         * over when that saves reading (more than one buffer's worth). */
+        if (r->seek_skip && (!r->buf || r->pos == r->len) &&
+            len - done > (r->buf ? XLSR_READ_BUF : sizeof(scratch))) {
+            int rc = seek_over(r, len - done, &done);
+            if (rc)
+                return stopped(r, done, rc);
+            break;
+        }
         uint64_t want = len - done;
         if (r->buf) {
             if (r->pos == r->len) {

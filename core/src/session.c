@@ -308,6 +308,9 @@ XLSR_API int xlsr_session_open(const struct xlsr_config *cfg,
                opts->size < sizeof(s->opts) ? opts->size : sizeof(s->opts));
     if (!s->opts.progress)
         s->opts.progress_bytes = 0;
+    if (ctx && ctx->size >= offsetof(struct xlsr_restore_ctx, strict) +
+                                sizeof(ctx->strict))
+        ctx->strict = s->opts.strict;
     s->next_progress = s->opts.progress_bytes;
     rc = bind_all(s, err);
     if (!rc)

@@ -59,6 +59,7 @@ struct emu_state {
     struct emu_cfg def, ids[NIDS];
     struct seen seen[MAX_SEEN];
     unsigned nseen;
+    bool check_qevm;            /* verify/dry run: QEMU's header */
 };
 
 #define KEYS_FOR(n)                                                       \
@@ -84,6 +85,9 @@ static const struct xlsr_conf_key conf_keys[] = {
       "seconds an exec command may take (reading the blob and exiting) "
       "before it is killed, 1-86400" },
     KEYS_FOR(0), KEYS_FOR(1), KEYS_FOR(2),
+    { "check_qevm", XLSR_CONF_BOOL, false, "false",
+      "verify and dry runs refuse qemu-xen (id 2) state without QEMU's "
+      "QEVM magic and version 3, as QEMU would" },
     { NULL, 0, false, NULL, NULL },
 };
 
@@ -232,6 +236,8 @@ static int emu_init(const struct xlsr_host *host, xlsr_handle *h,
     s->h = h;
     s->ctx = host->restore_ctx(h);
     rc = emu_conf(s);
+    if (!rc)
+        rc = host->conf_bool(h, "check_qevm", &s->check_qevm);
     if (rc != XLSR_OK) {
         emu_fini(s, rc);
         return rc;
@@ -395,6 +401,40 @@ out:
     return rc;
 }
 
+/*
+ * Verify and dry runs: will the device model take this blob?  QEMU upstream
+ * (qemu-xen, emulator id 2) loads it with qemu_loadvm_state()
+ * (migration/savevm.c): it refuses a stream without QEMU_VM_FILE_MAGIC
+ * ("QEVM", big-endian) or whose version is not QEMU_VM_FILE_VERSION (3;
+ * 2 is "obsolete").  A real restore leaves that to QEMU itself.
+ */
+static int check_qevm(struct emu_state *s, uint32_t id, const uint8_t *b,
+                      size_t len)
+{
+    if (id != 2 || !s->check_qevm)
+        return XLSR_OK;
+    if (len < 8) {
+        s->host->fail(s->h, "qemu-xen state of %zu bytes: QEMU needs at "
+                      "least its 8-byte QEVM header", len);
+        return XLSR_ERR_STREAM;
+    }
+    uint32_t magic = (uint32_t)b[0] << 24 | (uint32_t)b[1] << 16 |
+                     (uint32_t)b[2] << 8 | b[3];
+    uint32_t ver = (uint32_t)b[4] << 24 | (uint32_t)b[5] << 16 |
+                   (uint32_t)b[6] << 8 | b[7];
+    if (magic != 0x5145564du) {
+        s->host->fail(s->h, "qemu-xen state starts 0x%08x, not QEMU's "
+                      "\"QEVM\" magic: QEMU refuses it", magic);
+        return XLSR_ERR_STREAM;
+    }
+    if (ver != 3) {
+        s->host->fail(s->h, "qemu-xen state version %u, QEMU loads "
+                      "version 3", ver);
+        return XLSR_ERR_STREAM;
+    }
+    return XLSR_OK;
+}
+
 static int emu_record(void *state, const struct xlsr_record *rec)
 {
     struct emu_state *s = state;
@@ -422,8 +462,11 @@ static int emu_record(void *state, const struct xlsr_record *rec)
         s->host->print(s->h, "  emulator %" PRIu32 " (%s) index %" PRIu32
                        ": %zu bytes of device model state", id,
                        emuhdr_name(id), index, len);
-    if (s->ctx->mode != XLSR_MODE_RESTORE)
-        return XLSR_OK;
+    if (s->ctx->mode != XLSR_MODE_RESTORE || s->ctx->dry_run) {
+        rc = check_qevm(s, id, blob, len);
+        if (rc != XLSR_OK || s->ctx->mode != XLSR_MODE_RESTORE)
+            return rc;
+    }
 
     const struct emu_cfg *c = id < NIDS ? &s->ids[id] : &s->def;
     struct tmpl_vars v = { .domid = s->ctx->domid,
@@ -442,7 +485,9 @@ static uint32_t emu_body_needed(void *state, const struct xlsr_record *rec)
     struct emu_state *s = state;
     if (s->ctx->mode == XLSR_MODE_RESTORE && !s->ctx->dry_run)
         return rec->length;
-    return EMUHDR_SIZE;
+    /* Verify and dry runs read the emulator header, and with check_qevm
+     * QEMU's 8-byte header after it (check_qevm() reads no further). */
+    return EMUHDR_SIZE + (s->check_qevm ? 8 : 0);
 }
 
 static void emu_fini(void *state, int rc)

@@ -81,7 +81,63 @@ struct lx_stats {
     uint64_t data_bytes;        /* page contents skipped */
     uint32_t checkpoints;
     bool complete;              /* reached the libxc END */
+    uint64_t warnings;          /* conformance findings (not --strict) */
+    uint64_t pt_pages;          /* PV page tables read and checked */
 };
+
+/*
+ * What the guest's saved xl configuration says (xlcfg.c): the facts a
+ * restore takes from the domain xl builds from it, not from the stream.
+ */
+struct lx_config {
+    bool present;               /* the stream carried a JSON config */
+    uint32_t max_vcpus;         /* b_info.max_vcpus; 0 when absent */
+    char type[8];               /* c_info.type: "pv", "pvh", "hvm", "" */
+};
+
+/*
+ * Per-pfn facts, sparse (pfnmap.c): 16 bits per pfn the stream names, in
+ * chunks allocated as pfns appear, within a fixed budget.  Bits 0-3: the
+ * page type of its last PAGE_DATA entry; the rest below.
+ */
+#define LX_PFN_TYPE     0x000Fu
+#define LX_PFN_SEEN     0x0010u     /* populated by the stream */
+#define LX_PFN_RW       0x0020u     /* mapped writable by an L1 table */
+#define LX_PFN_TABREF   0x0040u     /* named as a table by a pinned table */
+#define LX_PFN_P2M      0x0080u     /* a frame of the guest's p2m list */
+#define LX_PFN_GDT      0x0100u     /* a GDT frame of a vcpu */
+#define LX_PFN_SINFO    0x0200u     /* vcpu0's start info page */
+#define LX_PFN_CR3      0x0400u     /* a vcpu's top-level page table */
+
+#define LX_PFN_CHUNK_SHIFT 12
+struct lx_pfnchunk {
+    uint64_t base;                  /* pfn >> LX_PFN_CHUNK_SHIFT */
+    uint16_t f[1u << LX_PFN_CHUNK_SHIFT];
+};
+struct lx_pfnmap {
+    struct lx_pfnchunk **chunks;    /* sorted by base pfn */
+    size_t n, cap;
+    size_t last;                    /* index of the last chunk used */
+    size_t bytes, budget;
+    bool overflow;                  /* budget hit: per-pfn checks off */
+};
+
+uint16_t *lx_pfn_slot(struct lx_pfnmap *m, uint64_t pfn, bool create);
+/* The same, inline for the chunk used last (the PAGE_DATA hot path). */
+static inline uint16_t *lx_pfn_at(struct lx_pfnmap *m, uint64_t pfn)
+{
+    uint64_t base = pfn >> LX_PFN_CHUNK_SHIFT;
+    if (m->last < m->n && m->chunks[m->last]->base == base)
+        return &m->chunks[m->last]->f[pfn & ((1u << LX_PFN_CHUNK_SHIFT) - 1)];
+    return lx_pfn_slot(m, pfn, true);
+}
+void lx_pfnmap_free(struct lx_pfnmap *m);
+/* Calls fn for every pfn with any of `bits` set; stops at its first
+ * non-NULL result and returns it. */
+const char *lx_pfnmap_each(struct lx_pfnmap *m, uint16_t bits,
+                           const char *(*fn)(void *arg, uint64_t pfn,
+                                             uint16_t f),
+                           void *arg);
 
 /* One verification pass over a libxc stream (verify.c). */
 struct lx_verify {
@@ -98,6 +154,20 @@ struct lx_verify {
     bool failover;              /* libxenguest would fail over here */
     char why[512];              /* the last vfail() reason */
     char deferred[600];         /* first content error while buffering */
+    bool strict;                /* conformance findings are errors */
+    uint64_t rec_off;           /* the record being checked (records.c) */
+    const char *rec_what;
+    uint8_t pv_levels;          /* X86_PV_INFO page-table levels */
+    bool have_p2m;              /* X86_PV_P2M_FRAMES seen */
+    uint64_t max_pfn;           /* PV: end pfn of the p2m */
+    bool vcpu0_basic;           /* PV: vcpu 0's basic state seen */
+    uint64_t store_pfn, console_pfn;    /* HVM_PARAMS, ~0 when absent */
+    struct lx_config cfg;
+    struct lx_pfnmap map;
+    /* PV page tables of the current PAGE_DATA: (data page index, pfn,
+     * type) of each, read after its pfn array (pvpt.c). */
+    struct lx_ptpage { uint32_t idx; uint32_t type; uint64_t pfn; } *pt;
+    size_t npt, ptcap;
 };
 
 /* Internal result: libxenguest's "goto remus_failover" (xg_sr_restore.c
@@ -128,6 +198,48 @@ const char *lx_check_record(struct lx_verify *v, uint32_t type,
  * the first X86_PV_P2M_FRAMES or PAGE_DATA.  Returns NULL or a reason. */
 const char *lx_need_static_end(struct lx_verify *v, const char *name,
                                char *why, size_t whylen);
+
+/* verify.c: a finding Xen's restore ignores (reserved fields, padding):
+ * a warning, or with --strict an error.  Returns XLSR_OK or an error. */
+int lx_conform(struct lx_verify *v, uint64_t off, const char *what,
+               const char *fmt, ...) XLSR_PRINTF(4, 5);
+
+/* xlcfg.c: parses ctx->xl_config with yajl.  NULL or why it does not. */
+const char *lx_config_parse(const char *json, struct lx_config *cfg,
+                            char *why, size_t whylen);
+
+/* pvpt.c: PV page tables and the references a PV restore resolves. */
+const char *lx_pv_table(struct lx_verify *v, uint64_t pfn, unsigned type,
+                        const uint8_t *page, char *why, size_t whylen);
+const char *lx_pv_vcpu_basic(struct lx_verify *v, const uint8_t *ctx,
+                             uint32_t vcpu_id, char *why, size_t whylen);
+const char *lx_pv_mark(struct lx_verify *v, uint64_t pfn, uint16_t bit,
+                       const char *what, char *why, size_t whylen);
+const char *lx_pv_end(struct lx_verify *v, char *why, size_t whylen);
+
+/* policy.c: X86_TSC_INFO, X86_CPUID_POLICY, X86_MSR_POLICY entries. */
+const char *lx_check_tsc(const uint8_t *b, char *why, size_t whylen);
+const char *lx_check_cpuid(const uint8_t *leaf, uint32_t i, char *why,
+                           size_t whylen);
+const char *lx_check_msr(const uint8_t *ent, uint32_t i, char *why,
+                         size_t whylen);
+#define LX_CPUID_MAX_LEAVES 120u    /* CPUID_MAX_SERIALISED_LEAVES */
+#define LX_MSR_MAX_ENTRIES  2u      /* MSR_MAX_SERIALISED_ENTRIES */
+
+/* verify.c: exact reads and skips of the libxc stream, and the error
+ * they report, for the checkers in other files. */
+int lx_rd(struct lx_verify *v, void *buf, size_t n, uint64_t off,
+          const char *what);
+int lx_sk(struct lx_verify *v, uint64_t n, uint64_t off, const char *what);
+int lx_vfail(struct lx_verify *v, int rc, uint64_t off, const char *what,
+             const char *fmt, ...) XLSR_PRINTF(5, 6);
+
+/* hvm.c: the HVM_CONTEXT blob (len bytes at off, streamed) and one
+ * HVM_PARAMS entry; the params are judged at the libxc END. */
+int lx_hvm_context(struct lx_verify *v, uint64_t off, uint32_t len);
+const char *lx_hvm_param(struct lx_verify *v, uint64_t index,
+                         uint64_t value, char *why, size_t whylen);
+const char *lx_hvm_end(struct lx_verify *v, char *why, size_t whylen);
 
 /* report.c */
 const char *lx_type_name(uint32_t type);

@@ -90,6 +90,16 @@ static bool zero(const uint8_t *p, size_t n)
     return true;
 }
 
+/* A reserved field libxenguest never reads: with --strict the reason is
+ * the record's error; otherwise a warning, and the checks go on. */
+static const char *reserved(struct lx_verify *v, const char *why)
+{
+    if (v->strict)
+        return why;
+    (void)lx_conform(v, v->rec_off, v->rec_what, "%s", why);
+    return NULL;
+}
+
 /* spec 6.1 and restore: in a v2 stream the first X86_PV_P2M_FRAMES or
  * PAGE_DATA stands in for STATIC_DATA_END; v3 must have sent it. */
 const char *lx_need_static_end(struct lx_verify *v, const char *name,
@@ -116,10 +126,12 @@ static const char *check_pv_info(struct lx_verify *v, const uint8_t *b,
                  "levels (4/3 or 8/4)", b[0], b[1]);
         return why;
     }
-    if (!zero(b + 2, 6))
-        return "reserved bytes of X86_PV_INFO are not zero";
+    if (!zero(b + 2, 6) &&
+        reserved(v, "reserved bytes of X86_PV_INFO are not zero"))
+        return "reserved bytes of X86_PV_INFO are not zero (--strict)";
     v->seen_pv_info = true;
     v->pv_width = b[0];
+    v->pv_levels = b[1];
     return NULL;
 }
 
@@ -146,6 +158,10 @@ static const char *check_p2m_frames(struct lx_verify *v, uint32_t len,
                  len, start, end, (unsigned long long)want);
         return why;
     }
+    /* restore: the p2m grows to end pfn (expand_p2m), never shrinks */
+    v->have_p2m = true;
+    if (end > v->max_pfn)
+        v->max_pfn = end;
     return NULL;
 }
 
@@ -157,8 +173,17 @@ static const char *check_vcpu(struct lx_verify *v, uint32_t type,
 
     if (!v->seen_pv_info)   /* spec 5.1: X86_PV_INFO comes first */
         return "vcpu record before X86_PV_INFO";
-    if (lx_le32(b + 4))
-        return "reserved field of the vcpu header is not zero";
+    if (lx_le32(b + 4) &&
+        reserved(v, "reserved field of the vcpu header is not zero"))
+        return "reserved field of the vcpu header is not zero (--strict)";
+    /* restore: handle_x86_pv_vcpu_blob, "vcpu_id exceeds domain max";
+     * the domain xl creates has the config's max_vcpus */
+    uint32_t id = lx_le32(b);
+    if (v->cfg.max_vcpus && id >= v->cfg.max_vcpus) {
+        snprintf(why, whylen, "vcpu_id %u, the domain has %u vcpus (xl "
+                 "config b_info.max_vcpus)", id, v->cfg.max_vcpus);
+        return why;
+    }
     if (blob == 0)          /* spec errata: tolerate empty ones */
         return NULL;
     /* restore: exactly a vcpu_guest_context of the guest's width
@@ -182,12 +207,14 @@ static const char *check_vcpu(struct lx_verify *v, uint32_t type,
     return NULL;
 }
 
-static const char *check_hvm_params(uint32_t len, const uint8_t *b,
-                                    char *why, size_t whylen)
+static const char *check_hvm_params(struct lx_verify *v, uint32_t len,
+                                    const uint8_t *b, char *why,
+                                    size_t whylen)
 {
     uint32_t count = lx_le32(b);
-    if (lx_le32(b + 4))
-        return "reserved field of HVM_PARAMS is not zero";
+    if (lx_le32(b + 4) &&
+        reserved(v, "reserved field of HVM_PARAMS is not zero"))
+        return "reserved field of HVM_PARAMS is not zero (--strict)";
     uint64_t want = 8 + (uint64_t)count * 16;
     if (len != want) {
         snprintf(why, whylen, "length %u for %u params, expected %llu",
@@ -214,10 +241,12 @@ const char *lx_check_record(struct lx_verify *v, uint32_t type,
     case LX_REC_SHARED_INFO:    /* restore: needs the guest width first */
         return v->seen_pv_info ? NULL : "SHARED_INFO before X86_PV_INFO";
     case LX_REC_X86_TSC_INFO:
-        return lx_le32(b + 20) ? "reserved field of X86_TSC_INFO is not zero"
-                               : NULL;
+        if (lx_le32(b + 20) &&
+            reserved(v, "reserved field of X86_TSC_INFO is not zero"))
+            return "reserved field of X86_TSC_INFO is not zero (--strict)";
+        return lx_check_tsc(b, why, whylen);
     case LX_REC_HVM_PARAMS:
-        return check_hvm_params(len, b, why, whylen);
+        return check_hvm_params(v, len, b, why, whylen);
     case LX_REC_STATIC_DATA_END:
         /* restore: "Multiple STATIC_DATA_END records found" */
         if (v->seen_static_end)

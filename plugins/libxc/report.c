@@ -84,6 +84,13 @@ void lx_report(struct lx_state *s)
     host->print(s->h, "  libxc: %llu pfns:%s; %llu bytes of page data",
                 (unsigned long long)pages, l.buf,
                 (unsigned long long)st->data_bytes);
+    if (st->pt_pages)
+        host->print(s->h, "  libxc: %llu PV page tables read and checked",
+                    (unsigned long long)st->pt_pages);
+    if (st->warnings)
+        host->print(s->h, "  libxc: not conformant: %llu findings Xen's "
+                    "restore ignores (warnings; --strict makes them "
+                    "errors); restorable", (unsigned long long)st->warnings);
     if (st->checkpoints || s->ctx->checkpointed != XLSR_CKPT_NONE)
         host->print(s->h, "  libxc: %u checkpoints%s", st->checkpoints,
                     st->complete ? "" : ", stream ended inside the next");

@@ -28,7 +28,9 @@
  *    or a FAILOVER answer to the checkpoint callback.
  */
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "libxc.h"
@@ -36,13 +38,13 @@
 #define IHDR_MARKER     0xFFFFFFFFFFFFFFFFull
 #define IHDR_ID         0x58454E46u         /* "XENF" */
 #define PFN_RESERVED    0x0FF0000000000000ull   /* bits 52-59 */
+#define PFN_MASK        0x000FFFFFFFFFFFFFull   /* PAGE_DATA_PFN_MASK */
 #define PFN_CHUNK       512                 /* pfn entries per read */
 
 /* Records the reason for the core, which adds the LIBXC_CONTEXT record's
  * offset and our handler name; ours is the offset inside the stream. */
-static int XLSR_PRINTF(5, 6)
-vfail(struct lx_verify *v, int rc, uint64_t off, const char *what,
-      const char *fmt, ...)
+int lx_vfail(struct lx_verify *v, int rc, uint64_t off, const char *what,
+             const char *fmt, ...)
 {
     char reason[400];
     va_list ap;
@@ -54,6 +56,33 @@ vfail(struct lx_verify *v, int rc, uint64_t off, const char *what,
              (unsigned long long)off, (unsigned long long)off, what, reason);
     v->s->host->fail(v->s->h, "%s", v->why);
     return rc;
+}
+#define vfail lx_vfail
+
+/*
+ * Conformance: a rule of the spec that Xen's restore does not enforce
+ * (reserved fields and padding, spec 2.3: "must be zero", ignored on
+ * restore; bodies of records that should be empty).  The image restores,
+ * so by default this is a warning; --strict makes it the error.
+ */
+int lx_conform(struct lx_verify *v, uint64_t off, const char *what,
+               const char *fmt, ...)
+{
+    char reason[300];
+    va_list ap;
+
+    va_start(ap, fmt);
+    vsnprintf(reason, sizeof(reason), fmt, ap);
+    va_end(ap);
+    if (v->strict)
+        return vfail(v, XLSR_ERR_STREAM, off, what, "%s (not conformant; "
+                     "--strict)", reason);
+    v->s->st.warnings++;
+    v->s->host->log(v->s->h, XLSR_LOG_WARN, "libxc offset %llu (0x%llx), "
+                    "%s: %s (not conformant; Xen's restore ignores it)",
+                    (unsigned long long)off, (unsigned long long)off, what,
+                    reason);
+    return XLSR_OK;
 }
 
 /* "record PAGE_DATA (0x1)" for messages. */
@@ -106,8 +135,8 @@ static int read_failed(struct lx_verify *v, int rc, uint64_t off,
                  "libxc END", (unsigned long long)at);
 }
 
-static int rd(struct lx_verify *v, void *buf, size_t len, uint64_t off,
-              const char *what)
+int lx_rd(struct lx_verify *v, void *buf, size_t len, uint64_t off,
+          const char *what)
 {
     int rc = v->s->host->read(v->s->h, buf, len);
     if (rc)
@@ -116,8 +145,8 @@ static int rd(struct lx_verify *v, void *buf, size_t len, uint64_t off,
     return XLSR_OK;
 }
 
-static int sk(struct lx_verify *v, uint64_t len, uint64_t off,
-              const char *what)
+int lx_sk(struct lx_verify *v, uint64_t len, uint64_t off,
+          const char *what)
 {
     if (!len)
         return XLSR_OK;
@@ -127,6 +156,8 @@ static int sk(struct lx_verify *v, uint64_t len, uint64_t off,
     v->off += len;
     return XLSR_OK;
 }
+#define rd lx_rd
+#define sk lx_sk
 
 /* spec 3.1: big-endian whatever the options say. */
 static int image_header(struct lx_verify *v)
@@ -151,13 +182,15 @@ static int image_header(struct lx_verify *v)
     if (version < 2 || version > 3)
         return vfail(v, XLSR_ERR_STREAM, off + 12, what, "version %u, "
                      "expected 2 or 3", version);
-    if (options & 0xFFFEu)
-        return vfail(v, XLSR_ERR_STREAM, off + 16, what, "reserved option "
-                     "bits set: 0x%04x", options & 0xFFFEu);
-    if (lx_be16(b + 18) || lx_be32(b + 20))
-        return vfail(v, XLSR_ERR_STREAM, off + 18, what, "reserved fields "
-                     "not zero: 0x%04x 0x%08x", lx_be16(b + 18),
-                     lx_be32(b + 20));
+    /* xg_sr_restore.c read_headers() looks at the endianness bit only. */
+    if ((options & 0xFFFEu) &&
+        (rc = lx_conform(v, off + 16, what, "reserved option bits set: "
+                         "0x%04x", options & 0xFFFEu)))
+        return rc;
+    if ((lx_be16(b + 18) || lx_be32(b + 20)) &&
+        (rc = lx_conform(v, off + 18, what, "reserved fields not zero: "
+                         "0x%04x 0x%08x", lx_be16(b + 18), lx_be32(b + 20))))
+        return rc;
     /* Valid by the spec, but libxenguest refuses it ("Unable to handle big
      * endian streams"): a stream no Xen restore can use fails here too. */
     if (options & 1)
@@ -186,9 +219,18 @@ static int domain_header(struct lx_verify *v)
     if (shift != 12)
         return vfail(v, XLSR_ERR_STREAM, off + 4, what, "page_shift %u, "
                      "expected 12", shift);
-    if (lx_le16(b + 6))
-        return vfail(v, XLSR_ERR_STREAM, off + 6, what, "reserved field "
-                     "not zero: 0x%04x", lx_le16(b + 6));
+    if (lx_le16(b + 6) &&
+        (rc = lx_conform(v, off + 6, what, "reserved field not zero: "
+                         "0x%04x", lx_le16(b + 6))))
+        return rc;
+    /* xl creates the domain the config describes; libxenguest refuses a
+     * stream of the other kind (x86_pv_setup / x86_hvm_setup). */
+    const char *ct = v->cfg.type;
+    if (*ct && (!strcmp(ct, "pv") ? type != LX_GUEST_PV
+                                  : type != LX_GUEST_HVM))
+        return vfail(v, XLSR_ERR_STREAM, off, what, "%s stream, but the xl "
+                     "config's c_info.type is \"%s\": libxenguest cannot "
+                     "restore it into that domain", lx_guest_name(type), ct);
     v->guest = type;
     v->s->st.guest_type = type;
     if (XLSR_HOST_HAS(v->s->host, guest_type))
@@ -199,44 +241,108 @@ static int domain_header(struct lx_verify *v)
     return XLSR_OK;
 }
 
+/* HVM/PVH: libxenguest tracks populated pfns in a bitmap it grows to the
+ * highest pfn (xg_sr_restore.c pfn_set_populated) and Xen's p2m maps
+ * 48-bit guest physical addresses: pfns from 2^36 on cannot be restored.
+ * Below that, pfns beyond the guest's memory or in the MMIO hole are
+ * populated and restore fine (x86_hvm_pfn_is_valid accepts every pfn). */
+#define HVM_PFN_LIMIT   (1ull << 36)
+
+/* A PV page table of this PAGE_DATA, read once its pfns are checked. */
+static int note_pt(struct lx_verify *v, uint32_t idx, unsigned t,
+                   uint64_t pfn)
+{
+    if (v->npt == v->ptcap) {
+        size_t cap = v->ptcap ? v->ptcap * 2 : 64;
+        void *p = realloc(v->pt, cap * sizeof(*v->pt));
+        if (!p)
+            return XLSR_ERR_NOMEM;
+        v->pt = p;
+        v->ptcap = cap;
+    }
+    v->pt[v->npt++] = (struct lx_ptpage){ idx, t, pfn };
+    return XLSR_OK;
+}
+
+/* One pfn entry Xen's restore would refuse, or a reserved-bits finding. */
+static int odd_pfn(struct lx_verify *v, uint64_t off, uint32_t i,
+                   uint64_t e)
+{
+    const char *what = "record PAGE_DATA (0x1)";
+    uint64_t pfn = e & PFN_MASK;
+    unsigned t = (unsigned)(e >> 60);
+    if (lx_page_type_class[t] == 2)
+        return vfail(v, XLSR_ERR_STREAM, off, what, "pfn[%u] = 0x%016llx: "
+                     "invalid page type %u", i, (unsigned long long)e, t);
+    if (v->guest == LX_GUEST_PV && pfn > v->max_pfn)
+        return vfail(v, XLSR_ERR_STREAM, off, what, "pfn[%u] = %#llx beyond "
+                     "the p2m's max pfn %#llx%s (xg_sr_restore.c "
+                     "handle_page_data: \"outside domain maximum\")", i,
+                     (unsigned long long)pfn, (unsigned long long)v->max_pfn,
+                     v->have_p2m ? "" : ", before X86_PV_P2M_FRAMES");
+    if (v->guest != LX_GUEST_PV && pfn >= HVM_PFN_LIMIT)
+        return vfail(v, XLSR_ERR_STREAM, off, what, "pfn[%u] = %#llx: no "
+                     "restore can track it (libxc's populated bitmap would "
+                     "need %llu GiB; Xen's p2m ends at pfn %#llx)", i,
+                     (unsigned long long)pfn,
+                     (unsigned long long)(pfn >> 33),
+                     HVM_PFN_LIMIT - 1);
+    if (e & PFN_RESERVED)   /* masked off by PAGE_DATA_PFN_MASK */
+        return lx_conform(v, off, what, "pfn[%u] = 0x%016llx: reserved bits "
+                          "52-59 set", i, (unsigned long long)e);
+    return XLSR_OK;
+}
+
 /* Checks n pfn entries (entry `first` onwards) and counts their types;
  * *ndata grows by the pages of data they announce. */
 static int check_pfns(struct lx_verify *v, uint64_t off, const uint8_t *b,
                       uint32_t first, uint32_t n, uint64_t *ndata)
 {
-    uint64_t *pages = v->s->st.pages, nd = 0;
+    uint64_t *pages = v->s->st.pages, nd = *ndata;
+    uint64_t limit = v->guest == LX_GUEST_PV ? v->max_pfn
+                                             : HVM_PFN_LIMIT - 1;
+    bool pv = v->guest == LX_GUEST_PV;
     for (uint32_t i = 0; i < n; i++) {
         uint64_t e = lx_le64(b + 8 * i);
+        uint64_t pfn = e & PFN_MASK;
         unsigned t = (unsigned)(e >> 60);
-        if (__builtin_expect((e & PFN_RESERVED) ||
+        if (__builtin_expect((e & PFN_RESERVED) || pfn > limit ||
                              lx_page_type_class[t] == 2, 0)) {
-            const char *what = "record PAGE_DATA (0x1)";
-            uint64_t at = off + 16 + 8 * (uint64_t)(first + i);
-            if (e & PFN_RESERVED)
-                return vfail(v, XLSR_ERR_STREAM, at, what, "pfn[%u] = "
-                             "0x%016llx: reserved bits 52-59 set", first + i,
-                             (unsigned long long)e);
-            return vfail(v, XLSR_ERR_STREAM, at, what, "pfn[%u] = 0x%016llx: "
-                         "invalid page type %u", first + i,
-                         (unsigned long long)e, t);
+            int rc = odd_pfn(v, off + 16 + 8 * (uint64_t)(first + i),
+                             first + i, e);
+            if (rc)
+                return rc;
+        }
+        uint16_t *f = lx_pfn_at(&v->map, pfn);
+        if (f)
+            *f = (uint16_t)((*f & ~LX_PFN_TYPE) | t |
+                            (lx_page_type_class[t] || t == 14 ? LX_PFN_SEEN
+                                                              : 0));
+        if (pv && t && lx_page_type_class[t] == 1) {   /* L1-L4, pinned */
+            int rc = note_pt(v, (uint32_t)nd, t, pfn);
+            if (rc)
+                return vfail(v, rc, off, "record PAGE_DATA (0x1)",
+                             "out of memory");
         }
         nd += lx_page_type_class[t];
         pages[t]++;
     }
-    *ndata += nd;
+    *ndata = nd;
     return XLSR_OK;
 }
 
 /*
  * spec 4.2.  `off` is the record header's offset.  A body that fits the
  * buffer (no page contents, or a record that is wrong anyway) comes in one
- * read; larger ones as header, pfn chunks, then a skip over the contents.
+ * read; larger ones as header, pfn chunks, then the page contents: PV page
+ * tables are read and checked (pvpt.c), everything else skipped (on a
+ * file, seeked over).
  */
 static int page_data(struct lx_verify *v, uint64_t off, uint32_t len)
 {
     const char *what = "record PAGE_DATA (0x1)";
     uint8_t buf[PFN_CHUNK * 8];
-    char why[160];
+    char why[300];
     int rc;
 
     if (!v->seen_static_end) {
@@ -253,9 +359,10 @@ static int page_data(struct lx_verify *v, uint64_t off, uint32_t len)
     if (rc)
         return rc;
     uint32_t count = lx_le32(buf);
-    if (lx_le32(buf + 4))
-        return vfail(v, XLSR_ERR_STREAM, off + 12, what, "reserved field "
-                     "not zero: 0x%08x", lx_le32(buf + 4));
+    if (lx_le32(buf + 4) &&
+        (rc = lx_conform(v, off + 12, what, "reserved field not zero: "
+                         "0x%08x", lx_le32(buf + 4))))
+        return rc;
     if (count == 0)     /* spec: "Count is strictly > 0" */
         return vfail(v, XLSR_ERR_STREAM, off + 8, what, "count is zero");
     if (8 + (uint64_t)count * 8 > len)
@@ -264,6 +371,7 @@ static int page_data(struct lx_verify *v, uint64_t off, uint32_t len)
                      (unsigned long long)count * 8, len);
 
     uint64_t ndata = 0;
+    v->npt = 0;
     if (whole) {
         rc = check_pfns(v, off, buf + 8, 0, count, &ndata);
     } else {
@@ -285,7 +393,120 @@ static int page_data(struct lx_verify *v, uint64_t off, uint32_t len)
                      count, (unsigned long long)ndata, len);
     v->s->st.data_bytes += ndata * 4096;
     /* The length is a multiple of 8: no padding follows. */
-    return sk(v, ndata * 4096, off, what);
+    uint64_t at = 0;    /* data pages passed */
+    for (size_t i = 0; i < v->npt; i++) {
+        const struct lx_ptpage *p = &v->pt[i];
+        rc = sk(v, (p->idx - at) * 4096, off, what);
+        if (!rc)
+            rc = rd(v, buf, 4096, off, what);
+        if (rc)
+            return rc;
+        at = p->idx + 1;
+        const char *r = lx_pv_table(v, p->pfn, p->type, buf, why,
+                                    sizeof(why));
+        if (r)
+            return vfail(v, XLSR_ERR_STREAM, off, what, "%s", r);
+    }
+    return sk(v, (ndata - at) * 4096, off, what);
+}
+
+/* xg_sr_restore_x86_pv.c update_guest_p2m(): within the p2m, and (at
+ * the end) a populated NOTAB page. */
+static const char *p2m_frame(struct lx_verify *v, uint32_t i, uint64_t pfn,
+                             char *why, size_t whylen)
+{
+    char fw[48];
+    snprintf(fw, sizeof(fw), "p2m frame list entry %u", i);
+    return lx_pv_mark(v, pfn, LX_PFN_P2M, fw, why, whylen);
+}
+
+/* Bodies checked entry by entry after their first `inspect` bytes: read in
+ * chunks of whole entries, never allocated by their length. */
+static int entries(struct lx_verify *v, uint64_t off, uint32_t type,
+                   uint32_t len, const uint8_t *head, uint32_t inspect)
+{
+    char what[64], why[300];
+    uint8_t buf[8 + 5168];
+    const char *r = NULL;
+    int rc;
+    rec_what(type, what, sizeof(what));
+
+    switch (type) {
+    case LX_REC_X86_PV_VCPU_BASIC:
+        if (len == 8 || v->pv_width != 8)
+            return sk(v, len - 8, off, what);
+        rc = rd(v, buf, len - 8, off, what);     /* 5168: check_vcpu */
+        if (rc)
+            return rc;
+        r = lx_pv_vcpu_basic(v, buf, lx_le32(head), why, sizeof(why));
+        break;
+    case LX_REC_HVM_CONTEXT:
+        return lx_hvm_context(v, off, len);
+    case LX_REC_X86_CPUID_POLICY:
+    case LX_REC_X86_MSR_POLICY:
+    case LX_REC_X86_PV_P2M_FRAMES:
+    case LX_REC_HVM_PARAMS: {
+        bool cpuid = type == LX_REC_X86_CPUID_POLICY;
+        bool msr = type == LX_REC_X86_MSR_POLICY;
+        uint32_t esz = cpuid ? 24 : msr || type == LX_REC_HVM_PARAMS ? 16 : 8;
+        uint32_t body = len - (cpuid || msr ? 0 : 8), n = body / esz;
+        /* x86_{cpuid,msr}_copy_from_buffer: -E2BIG above the maximum */
+        if (cpuid && n > LX_CPUID_MAX_LEAVES)
+            return vfail(v, XLSR_ERR_STREAM, off, what, "%u leaves, Xen 4.17 "
+                         "takes at most %u (-E2BIG)", n,
+                         LX_CPUID_MAX_LEAVES);
+        if (msr && n > LX_MSR_MAX_ENTRIES)
+            return vfail(v, XLSR_ERR_STREAM, off, what, "%u MSRs, Xen 4.17 "
+                         "takes at most %u (-E2BIG)", n, LX_MSR_MAX_ENTRIES);
+        for (uint32_t i = 0, k; !r && i < n; i += k) {
+            k = n - i < sizeof(buf) / esz ? n - i
+                                          : (uint32_t)(sizeof(buf) / esz);
+            rc = rd(v, buf, (size_t)k * esz, off, what);
+            if (rc)
+                return rc;
+            for (uint32_t j = 0; !r && j < k; j++) {
+                const uint8_t *e = buf + (size_t)j * esz;
+                if (cpuid)
+                    r = lx_check_cpuid(e, i + j, why, sizeof(why));
+                else if (msr)
+                    r = lx_check_msr(e, i + j, why, sizeof(why));
+                else if (type == LX_REC_HVM_PARAMS)
+                    r = lx_hvm_param(v, lx_le64(e), lx_le64(e + 8), why,
+                                     sizeof(why));
+                else
+                    r = p2m_frame(v, i + j, lx_le64(e), why, sizeof(why));
+            }
+        }
+        rc = XLSR_OK;
+        if (!r)
+            rc = sk(v, body - n * esz, off, what);   /* none: sizes held */
+        if (rc)
+            return rc;
+        break;
+    }
+    default:
+        return sk(v, len - inspect, off, what);
+    }
+    if (r)
+        return vfail(v, XLSR_ERR_STREAM, off, what, "%s", r);
+    return XLSR_OK;
+}
+
+static bool has_entries(uint32_t type)
+{
+    return type == LX_REC_X86_PV_VCPU_BASIC || type == LX_REC_HVM_CONTEXT ||
+           type == LX_REC_X86_CPUID_POLICY || type == LX_REC_X86_MSR_POLICY ||
+           type == LX_REC_X86_PV_P2M_FRAMES || type == LX_REC_HVM_PARAMS;
+}
+
+static int padding(struct lx_verify *v, uint64_t off, const char *what,
+                   uint32_t len, const uint8_t *pp, uint32_t pad)
+{
+    for (uint32_t i = 0; i < pad; i++)
+        if (pp[i])  /* read_record() reads padding and never looks */
+            return lx_conform(v, off + 8 + len + i, what, "padding byte %u "
+                              "is 0x%02x, not zero", i, pp[i]);
+    return XLSR_OK;
 }
 
 /* Every record but PAGE_DATA: sizes from the table, then content. */
@@ -293,8 +514,9 @@ static int other_record(struct lx_verify *v, uint64_t off, uint32_t type,
                         uint32_t len)
 {
     const struct lx_rule *rule = &lx_rules[type];
-    char what[64], why[160];
+    char what[64], why[300];
     rec_what(type, what, sizeof(what));
+    int rc;
 
     if (rule->flags) {
         if (rule->flags & LX_REFUSED)
@@ -306,6 +528,18 @@ static int other_record(struct lx_verify *v, uint64_t off, uint32_t type,
             ((rule->flags & LX_HVM_ONLY) && v->guest != LX_GUEST_HVM))
             return vfail(v, XLSR_ERR_STREAM, off, what, "record not valid "
                          "for an %s guest", lx_guest_name(v->guest));
+    }
+    /* Records with no fields: libxenguest reads a body and ignores it
+     * (xg_sr_restore.c: END, VERIFY, CHECKPOINT, STATIC_DATA_END). */
+    if (rule->max == 0 && len) {
+        rc = lx_conform(v, off + 4, what, "length %u, the record has no "
+                        "fields", len);
+        if (!rc)
+            rc = sk(v, len + ((8 - (len & 7)) & 7), off, what);
+        if (rc)
+            return rc;
+        const char *r = lx_check_record(v, type, 0, NULL, why, sizeof(why));
+        return r ? vfail(v, XLSR_ERR_STREAM, off, what, "%s", r) : XLSR_OK;
     }
     if (len < rule->min || len > rule->max) {
         if (rule->min == rule->max)
@@ -321,32 +555,35 @@ static int other_record(struct lx_verify *v, uint64_t off, uint32_t type,
         return vfail(v, XLSR_ERR_STREAM, off, what, "length %u, not a "
                      "multiple of %u", len, rule->multiple);
 
-    /* Small bodies in one read with their padding; large ones: the bytes
-     * the checks need, a skip, then the padding. */
+    /* Small bodies in one read with their padding; others: the bytes the
+     * header checks need, the entries (or a skip), then the padding. */
     uint8_t buf[64], padb[8];
     const uint8_t *pp = padb;
     uint32_t pad = (8 - (len & 7)) & 7;
-    int rc;
-    if ((uint64_t)len + pad <= sizeof(buf)) {
+    v->rec_off = off;
+    v->rec_what = what;
+    if ((uint64_t)len + pad <= sizeof(buf) && !has_entries(type)) {
         rc = rd(v, buf, len + pad, off, what);
+        if (rc)
+            return rc;
         pp = buf + len;
-    } else {
-        rc = rd(v, buf, rule->inspect, off, what);
-        if (!rc)
-            rc = sk(v, len - rule->inspect, off, what);
-        if (!rc && pad)
-            rc = rd(v, padb, pad, off, what);
+        const char *r = lx_check_record(v, type, len, buf, why, sizeof(why));
+        if (r)
+            return vfail(v, XLSR_ERR_STREAM, off, what, "%s", r);
+        return padding(v, off, what, len, pp, pad);
     }
+    rc = rd(v, buf, rule->inspect, off, what);
     if (rc)
         return rc;
-    for (uint32_t i = 0; i < pad; i++)
-        if (pp[i])
-            return vfail(v, XLSR_ERR_STREAM, off + 8 + len + i, what,
-                         "padding byte %u is 0x%02x, not zero", i, pp[i]);
     const char *r = lx_check_record(v, type, len, buf, why, sizeof(why));
     if (r)
         return vfail(v, XLSR_ERR_STREAM, off, what, "%s", r);
-    return XLSR_OK;
+    rc = entries(v, off, type, len, buf, rule->inspect);
+    if (!rc && pad)
+        rc = rd(v, padb, pad, off, what);
+    if (rc)
+        return rc;
+    return padding(v, off, what, len, pp, pad);
 }
 
 /* Optional records (bit 31, spec 4): a reader may ignore them. */
@@ -357,12 +594,10 @@ static int optional_record(struct lx_verify *v, uint64_t off, uint32_t len)
     int rc = sk(v, len, off, "optional record");
     if (!rc && n)
         rc = rd(v, pad, n, off, "optional record");
+    if (!rc)
+        rc = padding(v, off, "optional record", len, pad, n);
     if (rc)
         return rc;
-    for (uint32_t i = 0; i < n; i++)
-        if (pad[i])
-            return vfail(v, XLSR_ERR_STREAM, off + 8 + len, "optional "
-                         "record", "padding byte %u is not zero", i);
     v->s->st.optional++;
     return XLSR_OK;
 }
@@ -484,6 +719,22 @@ static int defer(struct lx_verify *v, uint64_t off, uint32_t len)
     return end > v->off ? sk(v, end - v->off, off, "record") : XLSR_OK;
 }
 
+/* At the libxc END a restore resolves what waited for every page: PV
+ * pins its page tables and loads vcpus; HVM uses the params' pfns. */
+static int end_checks(struct lx_verify *v, uint64_t off)
+{
+    char why[300];
+    const char *r = v->guest == LX_GUEST_PV ? lx_pv_end(v, why, sizeof(why))
+                                            : lx_hvm_end(v, why, sizeof(why));
+    if (r)
+        return vfail(v, XLSR_ERR_STREAM, off, "record END (0x0)", "%s", r);
+    if (v->map.overflow)
+        v->s->host->log(v->s->h, XLSR_LOG_WARN, "libxc: more pfns than the "
+                        "per-pfn budget: page-type and reference checks "
+                        "were not made");
+    return XLSR_OK;
+}
+
 static int records(struct lx_verify *v)
 {
     struct lx_stats *st = &v->s->st;
@@ -543,7 +794,7 @@ static int records(struct lx_verify *v)
         if (type == LX_REC_END)
             return buffering(v) ? failover(v, "libxc END after checkpoint "
                                            "%u", st->checkpoints)
-                                : XLSR_OK;
+                                : end_checks(v, off);
         if (type == LX_REC_CHECKPOINT) {
             rc = checkpoint(v, off);
             if (rc)
@@ -561,8 +812,19 @@ int lx_verify_stream(struct lx_state *s)
         .verbose = s->ctx->mode == XLSR_MODE_DUMP && s->ctx->verbose,
     };
     memset(&s->st, 0, sizeof(s->st));
+    const struct xlsr_restore_ctx *ctx = s->ctx;
+    v.strict = ctx->size >= offsetof(struct xlsr_restore_ctx, strict) +
+                            sizeof(ctx->strict) && ctx->strict;
+    v.store_pfn = v.console_pfn = UINT64_MAX;
 
-    int rc = image_header(&v);
+    char why[300];
+    int rc = XLSR_OK;
+    const char *r = lx_config_parse(ctx->xl_config, &v.cfg, why,
+                                    sizeof(why));
+    if (r)
+        rc = vfail(&v, XLSR_ERR_STREAM, v.off, "xl config", "%s", r);
+    if (!rc)
+        rc = image_header(&v);
     if (!rc)
         rc = domain_header(&v);
     if (!rc)
@@ -573,5 +835,7 @@ int lx_verify_stream(struct lx_state *s)
         rc = XLSR_OK;   /* what xc_domain_restore() returns */
     if (!rc)
         lx_report(s);
+    lx_pfnmap_free(&v.map);
+    free(v.pt);
     return rc;
 }

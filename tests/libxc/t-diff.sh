@@ -5,7 +5,9 @@
 # their verdicts (accept / refuse) must agree, except where the verifier
 # is known to be wrong.  Those cases are named one by one below with the
 # spec rule that decides them, and asserted both ways: if either side
-# changes its verdict, the test says so.
+# changes its verdict, the test says so.  xlsr runs with --strict: the
+# verifier judges spec conformance (reserved fields, padding), which
+# xlsr's default verdict (will it restore?) leaves to warnings.
 
 VSV2=/usr/lib/xen-4.17/bin/verify-stream-v2
 
@@ -26,7 +28,8 @@ EOT
 # verdicts FMT FILE: sets X (xlsr) and V (verifier) to ok / refused.
 verdicts() {
     set +e
-    "$XLSR" verify -c "$T/d.ini" --format "$1" "$2" >/dev/null 2>"$T/xerr"
+    "$XLSR" verify --strict -c "$T/d.ini" --format "$1" "$2" >/dev/null \
+        2>"$T/xerr"
     xr=$?
     PYTHONPATH=/usr/lib/xen-4.17/lib/python "$VSV2" -f "$1" -i "$2" \
         >/dev/null 2>"$T/verr"
@@ -61,8 +64,7 @@ t_differential_generated() {
                 --pages 9 --batch 4 --xtab 2
             agree "$g v$v one-page batches" libxl --libxc "$g" \
                 --libxc-version "$v" --pages 5 --batch 1
-            agree "$g v$v no pages" xl --xl-header --libxc "$g" \
-                --libxc-version "$v" --pages 0 --xtab 3
+            # no pages: t_known_bug_pfn_beyond_p2m, t_known_bug_store_pfn
         done
         for c in $("$GEN" --list-corruptions); do
             agree "$g $c" libxl --libxc "$g" --pages 6 --batch 4 --xtab 1 \
@@ -98,6 +100,30 @@ splice() {
 
 rec_off() {
     awk -v n="$2" '$2 == "libxc" && $3 == n { print $1; exit }' "$1"
+}
+
+# A PV pfn beyond the p2m's end pfn: libxenguest refuses it
+# (xg_sr_restore.c handle_page_data, x86_pv_pfn_is_valid), the verifier
+# does not look.  A PV stream without pages has a p2m of pfn 0 only, so
+# XTAB entries for pfns 1 and 2 cannot be restored.
+t_known_bug_pfn_beyond_p2m() {
+    need_vsv2
+    diff_conf >/dev/null
+    "$GEN" --xl-header --libxc pv --pages 0 --xtab 3 -o "$T/c"
+    known "PV XTAB pfns beyond the p2m" refused ok xl "$T/c"
+    grep -q "beyond the p2m's max pfn 0" "$T/xerr" || fail "xlsr reason"
+}
+
+# HVM_PARAMS STORE_PFN naming a page the stream never populated: Xen's
+# restore "succeeds", then libxl times out on the store (the lab's real
+# Xen 4.17, ../shared/xen-lab/README.md); the verifier does not look.
+t_known_bug_store_pfn() {
+    need_vsv2
+    diff_conf >/dev/null
+    "$GEN" --xl-header --libxc hvm --pages 0 --xtab 3 -o "$T/c"
+    known "HVM store pfn never populated" refused ok xl "$T/c"
+    grep -q "STORE_PFN 0xffffe names a page the stream never populated" \
+        "$T/xerr" || fail "xlsr reason"
 }
 
 # Spec 4.12: a libxc CHECKPOINT hands the stream to libxl up to

@@ -19,7 +19,7 @@ t_pv_v3_summary() {
     out_has '^  libxc: x86 PV guest, saved by Xen 4\.17, stream version 3, page size 4096$'
     # 7 PAGE_DATA of pages + 3 XTAB records, and the static/end records
     out_has '^  libxc: 21 records: END 1 PAGE_DATA 10 X86_PV_INFO 1 X86_PV_P2M_FRAMES 1 X86_PV_VCPU_BASIC 1 X86_PV_VCPU_EXTENDED 1 X86_PV_VCPU_XSAVE 1 SHARED_INFO 1 X86_TSC_INFO 1 STATIC_DATA_END 1 X86_CPUID_POLICY 1 X86_MSR_POLICY 1$'
-    out_has '^  libxc: 103 pfns: NOTAB 100 XTAB 3; 409600 bytes of page data$'
+    out_has '^  libxc: 103 pfns: NOTAB 99 L4TAB_PIN 1 XTAB 3; 409600 bytes of page data$'
     out_has '^verify: ok: 2 records, .* END reached'
 }
 
@@ -76,7 +76,7 @@ EOT
 t_verify_from_pipe() {
     "$GEN" --xl-header --libxc pv --pages 40 --batch 7 -o - |
         "$XLSR" verify -c "$(lx_conf)" - >"$T/out" 2>"$T/err"
-    out_has '^  libxc: 40 pfns: NOTAB 40; 163840 bytes of page data$'
+    out_has '^  libxc: 40 pfns: NOTAB 39 L4TAB_PIN 1; 163840 bytes of page data$'
     out_has '^verify: ok:'
 }
 

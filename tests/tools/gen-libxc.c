@@ -55,6 +55,7 @@
 
 #define PFN_TYPE_SHIFT 60
 #define PFN_TYPE_XTAB  0xfull
+#define PFN_TYPE_L4PIN 0xcull
 #define XEN_CPUID_NO_SUBLEAF 0xffffffffu
 #define CKPT_PAGES 3          /* dirty pages per checkpoint */
 #define BASIC_CTX 5168        /* vcpu_guest_context, x86-64 */
@@ -242,6 +243,11 @@ static void write_pages(struct gen *g, const uint64_t *pfns, uint32_t count,
             e |= 1ull << 52;
         if (i == 0 && c >= LXC_PAGE_TYPE_5 && c <= LXC_PAGE_TYPE_8)
             e |= (uint64_t)(5 + (c - LXC_PAGE_TYPE_5)) << PFN_TYPE_SHIFT;
+        /* PV: pfn 0 (its contents have no present entry: an empty table)
+         * is the vcpu's pinned top-level page table, as a restore needs
+         * (cr3 = 0). */
+        else if (g->lx_pv && pfns[i] == 0 && g->pages >= 2)
+            e |= PFN_TYPE_L4PIN << PFN_TYPE_SHIFT;
         put_le64(out_reserve(o, 8), e);
     }
     for (i = 0; i < count; i++)
@@ -275,7 +281,10 @@ static void write_memory_pass(struct gen *g)
     free(pfns);
     /* XTAB: a pfn that became invalid; no page data follows it. */
     for (i = 0; i < g->xtab; i++) {
-        uint64_t x = g->pages ? i % g->pages : i;
+        /* From pfn 2 up: pfns 0 and 1 are the vcpu's cr3 and start info,
+         * which a restore needs populated. */
+        uint64_t x = g->pages > 2 ? 2 + i % (g->pages - 2)
+                                  : g->pages ? i % g->pages : i;
 
         put_le32(b, 1);
         put_le32(b + 4, 0);
@@ -327,6 +336,7 @@ static void write_pv_eoc(struct gen *g, unsigned ckpt)
     put_le16(buf + 8, 0x37f);                 /* FPU control word */
     put_le32(buf + 8 + 24, 0x1f80);           /* MXCSR */
     put_le64(buf + 8 + 512, 1u << 2 | 1u << 5); /* VGCF_in_kernel|online */
+    put_le64(buf + 8 + 616, 1);               /* rdx: start info at pfn 1 */
     lxc_rec(g, REC_PV_VCPU_BASIC, buf, 8 + BASIC_CTX, ckpt);
 
     memset(buf, 0, sizeof(buf));
@@ -346,11 +356,14 @@ static void write_hvm_eoc(struct gen *g, unsigned ckpt)
 {
     /* hvm_save_descriptor HEADER (1), hvm_save_header, END descriptor */
     unsigned char c[40], p[8 + 4 * 16];
-    static const uint64_t params[][2] = {
-        { 1, 0xfeffc },    /* HVM_PARAM_STORE_PFN */
+    /* The store and console pfns name populated pages (the last two of
+     * the stream's), as a restore needs. */
+    uint64_t top = g->pages >= 2 ? g->pages : 0x100000;
+    const uint64_t params[][2] = {
+        { 1, top - 2 },    /* HVM_PARAM_STORE_PFN */
         { 5, 0xfeffd },    /* HVM_PARAM_IOREQ_PFN */
         { 6, 0xfeffe },    /* HVM_PARAM_BUFIOREQ_PFN */
-        { 17, 0xfefff },   /* HVM_PARAM_CONSOLE_PFN */
+        { 17, top - 1 },   /* HVM_PARAM_CONSOLE_PFN */
     };
     unsigned i;
 
@@ -408,6 +421,7 @@ int libxc_write(struct gen *g, int pv)
     unsigned k;
 
     rec_small(&g->out, LVL_LIBXL, 1, NULL, 0, g->big, 0);  /* LIBXC_CONTEXT */
+    g->lx_pv = pv;
     write_headers(g, pv);
     write_static(g, pv);
     if (pv)

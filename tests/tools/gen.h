@@ -117,6 +117,7 @@ struct gen {
     uint64_t page_seed;
     enum lxc_corrupt corrupt;
     int first_page_done;         /* corruptions hit the first PAGE_DATA */
+    int lx_pv;                   /* the libxc stream being written is PV */
     int pad_done;                /* nonzero-pad hits one record */
 
     /* checkpointed streams */

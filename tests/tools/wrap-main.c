@@ -259,11 +259,14 @@ static void legacy(void)
     }
     note("legacy", "end", 4);
     put32(0);
-    note("legacy", "hvm_tail", 28 + 1024);
-    put64(0xfeff0); put64(0xfeff1); put64(0xfeff2);
-    put32(1024);
-    memset(page, 0, 1024);
-    put(page, 1024);
+    /* The context as Xen saves it (public/arch-x86/hvm/save.h): a HEADER
+     * entry (HVM_FILE_MAGIC, version 1) and the END entry. */
+    note("legacy", "hvm_tail", 28 + 40);
+    put64(1); put64(2); put64(3);     /* ioreq, bufioreq, store: populated */
+    put32(40);
+    put32(1 | 0u << 16); put32(24);             /* HEADER, instance 0 */
+    put32(0x54381286); put32(1); put64(0); put32(0); put32(0);
+    put32(0); put32(0);                         /* END */
     note("legacy", "qemu", 21 + 4 + 16);
     put("DeviceModelRecord0002", 21);
     put32(16);

@@ -166,6 +166,9 @@ sleep 1
 if only_dom0 /out/xl-list-after-restore.txt
 then res clean_after_restore yes; else res clean_after_restore no; fi
 
+# xlsr verify against stock xl restore on mutations of the image (issue 14).
+[ -f /xlsr/guest-tests/verify-diff.sh ] && { IMG=$IMG CONF=$CONF CONS=$CONS timeout 600 sh /xlsr/guest-tests/verify-diff.sh >/out/verify-diff.log 2>&1; res verify_diff_rc $?; }
+
 # --- negative: a truncated copy of the real image -------------------------------
 # Cut in the middle of the page data (in place: copying 100 MB under TCG
 # costs seconds).

@@ -161,6 +161,10 @@ struct xlsr_restore_ctx {
     size_t libvirt_xml_len;
     const char *xenops_sexp;    /* xenopsd Xenops record: s-expression */
     size_t xenops_sexp_len;
+    /* Input (ABI 1.2, check XLSR_CTX_HAS): --strict; conformance findings Xen's
+     * restore ignores (reserved fields, padding) are errors, not
+     * warnings.  The core copies it from xlsr_session_opts.strict. */
+    bool strict;
 };
 
 /* True when a restore context (sized by its creator) has `member`. */
