@@ -16,8 +16,14 @@ run_pkgs="gcc make libc6-dev pkg-config libxen-dev libinih-dev libcmocka-dev"
 # xenstore-* commands, zstd for the real corpus, GNU time for peak RSS,
 # xxd for byte checks, python3 for verify-stream-v2.
 check_pkgs="xen-utils-4.17 xenstore-utils zstd time xxd python3"
+# The real-Xen suite's embedding toolstack reads JSON (xl config, QMP)
+# with yajl, as libxl does.
+check_pkgs="$check_pkgs libyajl-dev"
 # The real-Xen suite (tests/xen) boots Xen under QEMU from these.
+# HVM guests in it run Debian's qemu-xen device model, hvmloader (in
+# xen-utils-4.17) and SeaBIOS, and QEMU's option ROMs (direct kernel boot).
 xen_pkgs="qemu-system-x86 busybox-static cpio xz-utils kmod"
+xen_pkgs="$xen_pkgs qemu-system-xen seabios qemu-system-data"
 
 case $level in
 run) want=$run_pkgs ;;
