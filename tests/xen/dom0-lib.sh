@@ -16,7 +16,10 @@ hb_nums() {
 }
 last_hb() { hb_nums "$1" | tail -n 1 | grep . || echo -1; }
 first_hb() { hb_nums "$1" | head -n 1 | grep . || echo -1; }
-fresh_boots() { grep -c 'guest up' "$CONS/guest-$1.log" 2>/dev/null || echo 0; }
+fresh_boots() {
+    _n=$(grep -c 'guest up' "$CONS/guest-$1.log" 2>/dev/null)
+    echo "${_n:-0}"
+}
 # wait_hb NAME MIN SECS: until NAME's log shows heartbeat >= MIN.
 wait_hb() {
     _i=0
@@ -112,10 +115,38 @@ hb_facts() {
 ts_domid() { sed -n 's/^domid \([0-9]*\)$/\1/p' "$1" | tail -n 1; }
 
 # clean KEY: xl list shows only Domain-0 (KEY yes/no), no qemu-resume
-# file and no device model are left.
+# file and no device model are left.  A destroyed domain lingers as
+# "(null)", dying, until Xen has freed its memory and every mapping of
+# its pages is gone (seconds on a loaded TCG): up to 30 s of patience.
 clean() {
-    sleep 1
+    _i=0
+    while ! only_dom0 /out/xl-list-$1.txt && [ $_i -lt 30 ]; do
+        sleep 1
+        _i=$((_i + 1))
+    done
     if only_dom0 /out/xl-list-$1.txt; then res "$1" yes; else res "$1" no; fi
     res "${1}_resume_files" "$(ls /var/lib/xen 2>/dev/null | grep -c qemu-resume)"
     res "${1}_qemus" "$(ps | grep -v grep | grep -c xen-qemu-system)"
+}
+
+# migrate_in PREFIX NAME LOGNAME [serial]: `xl migrate -s ""` (live) of
+# the xl guest NAME into `xlsr-toolstack --migrate-receive`; facts
+# PREFIX_*; the received guest's console log is LOGNAME (its QEMU serial
+# port is tapped first when "serial"); the received domain is destroyed
+# at the end.
+migrate_in() {
+    _src=$(last_hb "$2")
+    timed $1 timeout 500 xl migrate -s "" "$2" \
+        "xlsr-toolstack -c $CONF --migrate-receive" >/out/$1.log 2>&1
+    res ${1}_src_before "$_src"
+    res ${1}_src_last "$(last_hb "$2")"
+    _d=$(ts_domid /out/$1.log)
+    res ${1}_domid "${_d:-none}"
+    timeout 30 xl list >/out/$1-xl-list.txt 2>&1
+    res ${1}_src_left "$(grep -c migratedaway /out/$1-xl-list.txt)"
+    [ -n "$_d" ] || return 1
+    res ${1}_name "$(xenstore-read /local/domain/$_d/name 2>&1)"
+    [ "$4" = serial ] && tap_serial "$_d" "$3"
+    hb_facts $1 "$3" 120
+    timeout 60 xlsr-toolstack --destroy "$_d"
 }

@@ -279,8 +279,8 @@ t_xen_pvh_migrate() {
     # its own copy after our status byte.
     want pvh_migrate_name hbpvh
     want pvh_migrate_src_left 0
-    has "$XR/run/share/pvh-migrate.log" 'migration sender: Target reports successful startup'
-    hb_continues pvh_migrated "$(xen_result pvh_migrate_src_last)" 4
+    has "$XR/run/share/pvh_migrate.log" 'migration sender: Target reports successful startup'
+    hb_continues pvh_migrate "$(xen_result pvh_migrate_src_last)" 4
     clean_after pvh_clean_after_migrate
     echo "NOTE: PVH xl migrate (live) into xlsr-toolstack $(xen_result pvh_migrate_secs) s"
 }
@@ -363,8 +363,8 @@ t_xen_hvm_migrate() {
     want hvm_migrate_domid '[1-9][0-9]*'
     want hvm_migrate_name hbhvm
     want hvm_migrate_src_left 0
-    has "$XR/run/share/hvm-migrate.log" 'migration sender: Target reports successful startup'
-    hb_continues hvm_migrated "$(xen_result hvm_migrate_src_last)" 6
+    has "$XR/run/share/hvm_migrate.log" 'migration sender: Target reports successful startup'
+    hb_continues hvm_migrate "$(xen_result hvm_migrate_src_last)" 6
     clean_after hvm_clean_after_migrate
     echo "NOTE: HVM xl migrate (live) into xlsr-toolstack $(xen_result hvm_migrate_secs) s"
 }

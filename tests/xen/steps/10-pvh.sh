@@ -16,7 +16,6 @@
 # Facts: pvh_* lines in results.txt.  Bounded everywhere.
 . /xlsr/dom0-lib.sh
 IMG=/tmp/pvh.xl
-RECV="xlsr-toolstack -c $CONF --migrate-receive"
 
 # The next xl restore reuses the name: keep the previous logs apart.
 park_log() { [ -f "$CONS/guest-$1.log" ] && mv "$CONS/guest-$1.log" "/out/guest-$1-$2.log"; }
@@ -59,22 +58,9 @@ timed pvh_xl_restore timeout 300 xl restore -e $IMG >/out/pvh-xl-restore.log 2>&
 hb_facts pvh_xl_restored hbpvh 90
 
 # --- xl migrate (live) of that guest into xlsr-toolstack --------------------------
-src_last=$(last_hb hbpvh)
-timed pvh_migrate timeout 400 xl migrate -s "" hbpvh "$RECV" \
-    >/out/pvh-migrate.log 2>&1
-res pvh_migrate_src_last "$(last_hb hbpvh)"
-res pvh_migrate_src_before "$src_last"
-d=$(ts_domid /out/pvh-migrate.log)
-res pvh_migrate_domid "${d:-none}"
-timeout 30 xl list >/out/pvh-xl-list-migrated.txt 2>&1
-res pvh_migrate_src_left "$(grep -c 'migratedaway' /out/pvh-xl-list-migrated.txt)"
-if [ -n "$d" ]; then
-    res pvh_migrate_name "$(xenstore-read /local/domain/$d/name 2>&1)"
-    # xenconsoled named the log when we introduced the domain, still
-    # under its incoming name.
-    hb_facts pvh_migrated hbpvh--incoming 90
-    timeout 60 xlsr-toolstack --destroy "$d"
-fi
+# xenconsoled named the received guest's log when we introduced it,
+# still under its incoming name.
+migrate_in pvh_migrate hbpvh hbpvh--incoming
 park_log hbpvh xl-restored
 park_log hbpvh--incoming migrated
 clean pvh_clean_after_migrate
@@ -89,7 +75,7 @@ remus_once() {
     timeout 300 xl restore -e $IMG >/out/pvh-remus-xl-restore.log 2>&1 || return 1
     wait_hb hbpvh 0 90 || return 1
     t0=$(up)
-    timeout 600 xl remus -F -n -d -e -i 1000 -s "" hbpvh "$RECV --remus" \
+    timeout 600 xl remus -F -n -d -e -i 1000 -s "" hbpvh "xlsr-toolstack -c $CONF --migrate-receive --remus" \
         >/out/pvh-remus.log 2>&1 &
     rpid=$!
     i=0

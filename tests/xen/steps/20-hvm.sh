@@ -20,7 +20,6 @@
 # Facts: hvm_* lines in results.txt.  Bounded everywhere.
 . /xlsr/dom0-lib.sh
 IMG=/tmp/hvm.xl
-RECV="xlsr-toolstack -c $CONF --migrate-receive"
 EXEC_CONF=/tmp/xlsr-exec.ini
 
 park_log() { [ -f "$CONS/guest-$1.log" ] && mv "$CONS/guest-$1.log" "/out/guest-$1-$2.log"; }
@@ -96,21 +95,7 @@ tap_serial "$(domid_of hbhvm)" hbhvm
 hb_facts hvm_xl_restored hbhvm 120
 
 # --- xl migrate (live) of that guest into xlsr-toolstack ----------------------------------
-src_last=$(last_hb hbhvm)
-timed hvm_migrate timeout 500 xl migrate -s "" hbhvm "$RECV" \
-    >/out/hvm-migrate.log 2>&1
-res hvm_migrate_src_before "$src_last"
-res hvm_migrate_src_last "$(last_hb hbhvm)"
-d=$(ts_domid /out/hvm-migrate.log)
-res hvm_migrate_domid "${d:-none}"
-timeout 30 xl list >/out/hvm-xl-list-migrated.txt 2>&1
-res hvm_migrate_src_left "$(grep -c 'migratedaway' /out/hvm-xl-list-migrated.txt)"
-if [ -n "$d" ]; then
-    res hvm_migrate_name "$(xenstore-read /local/domain/$d/name 2>&1)"
-    tap_serial "$d" hbhvm-migrated
-    hb_facts hvm_migrated hbhvm-migrated 120
-    timeout 60 xlsr-toolstack --destroy "$d"
-fi
+migrate_in hvm_migrate hbhvm hbhvm-migrated serial
 park_log hbhvm xl-restored
 clean hvm_clean_after_migrate
 

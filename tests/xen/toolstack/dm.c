@@ -351,7 +351,11 @@ static int wait_paused(uint32_t domid, pid_t pid, bool child, const char *log)
             if (qmp_status(&q, status, sizeof(status))) {
                 close(q.fd);
                 q.fd = -1;
-            } else if (!strcmp(status, "paused")) {
+            } else if (!strcmp(status, "paused") ||
+                       !strcmp(status, "running")) {
+                /* "paused" is what libxl waits for; a QEMU that starts
+                 * its vCPUs on its own still waits for the domain's
+                 * unpause, which is ours to give. */
                 close(q.fd);
                 return 0;
             } else if (strcmp(status, "inmigrate")) {

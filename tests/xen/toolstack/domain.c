@@ -63,17 +63,17 @@ static int fail(const char *what)
     return -1;
 }
 
-/* hvm_set_conf_params: what the stream's HVM_PARAMS record does not carry.
- * HPET and VPT alignment exist for HVM only. */
+/* hvm_set_conf_params (libxl_x86.c, 4.17): what the stream's HVM_PARAMS
+ * record does not carry.  HPET and VPT alignment exist for HVM only;
+ * nested virtualisation and altp2m are createdomain flags since 4.16,
+ * and Xen refuses their old params. */
 static int set_hvm_params(struct toolstack *t)
 {
     const struct guest *g = &t->g;
     struct { int param; uint64_t value; bool hvm_only; } p[] = {
-        { HVM_PARAM_TIMER_MODE, g->timer_mode, false },
-        { HVM_PARAM_NESTEDHVM, 0, false },
-        { HVM_PARAM_PAE_ENABLED, g->type == GUEST_HVM ? g->pae : 1, false },
         { HVM_PARAM_HPET_ENABLED, g->hpet, true },
         { HVM_PARAM_VPT_ALIGN, g->vpt_align, true },
+        { HVM_PARAM_TIMER_MODE, g->timer_mode, false },
     };
     for (size_t i = 0; i < sizeof(p) / sizeof(p[0]); i++) {
         if (p[i].hvm_only && g->type != GUEST_HVM)
@@ -119,6 +119,9 @@ int ts_domain_create(struct toolstack *t)
         gv = (phys.capabilities & XEN_SYSCTL_PHYSCAP_gnttab_v2) ? 2 : 1;
     cfg.grant_opts = XEN_DOMCTL_GRANT_version((uint32_t)gv);
     cfg.arch.emulation_flags = row->emulation;
+    /* libxl__arch_domain_prepare_config: PIRQs only when asked for. */
+    if (g->type == GUEST_HVM && !g->pirq)
+        cfg.arch.emulation_flags &= ~XEN_X86_EMU_USE_PIRQ;
     cfg.arch.misc_flags = g->msr_relaxed ? XEN_X86_MSR_RELAXED : 0;
 
     t->domid = 0;   /* 0 in: Xen picks a free domid */
