@@ -81,6 +81,7 @@ create_guest() {
         fi
         res hiccup "xl create $2 attempt $_try: rc $_rc, no first heartbeat after $(since "$_t0") s: $(tail -n 1 /tmp/xl-create-$2.log)"
         cp "$CONS/guest-$2.log" "/out/guest-$2-attempt$_try.log" 2>/dev/null
+        cp "/var/log/xen/qemu-dm-$2.log" "/out/qemu-dm-$2-attempt$_try.log" 2>/dev/null
         timeout 60 xl destroy "$2" 2>/dev/null
     done
     return 1

@@ -149,7 +149,7 @@ for st in /xlsr/steps/*.sh; do
     n=$(basename "$st" .sh)
     t0=$(up)
     log "step $n"
-    timeout "${XLSR_STEP_TIMEOUT:-900}" sh "$st"
+    timeout "${XLSR_STEP_TIMEOUT:-1500}" sh "$st"
     res "step_${n}_rc" $?
     res "step_${n}_secs" "$(since "$t0")"
 done

@@ -74,7 +74,7 @@ xen_boot_once() {
     else
         bundle=$(echo "$out" | sed -n 's/^BUNDLE=//p' | tail -n 1)
         for try in 1 2; do
-            XLSR_BUILD=$XLSR_BUILD XEN_TIMEOUT=${XEN_TIMEOUT:-1500} \
+            XLSR_BUILD=$XLSR_BUILD XEN_TIMEOUT=${XEN_TIMEOUT:-2400} \
                 bash "$XLSR_TOP/tests/xen/boot.sh" "$bundle" "$XR/run" \
                 >>"$XR/boot.log" 2>&1
             xen_classify

@@ -69,7 +69,8 @@ clean pvh_clean_after_migrate
 # Checkpoints start once the first full copy of the memory is through
 # (tens of seconds under TCG), then come about every second.  The
 # receiver prints a line per libxl record it frames (one per checkpoint
-# for PVH): the primary is destroyed after at least 6 such lines.
+# for PVH, after the first, LIBXC_CONTEXT): the primary is destroyed
+# after at least 7 such lines.
 remus_once() {
     rm -f /out/pvh-remus.log
     timeout 300 xl restore -e $IMG >/out/pvh-remus-xl-restore.log 2>&1 || return 1
@@ -81,7 +82,7 @@ remus_once() {
     i=0
     while [ $i -lt 300 ]; do
         n=$(grep -c 'remus: libxl record' /out/pvh-remus.log)
-        [ "$n" -ge 6 ] && break
+        [ "$n" -ge 7 ] && break
         kill -0 $rpid 2>/dev/null || break
         sleep 1
         i=$((i + 1))
@@ -90,7 +91,11 @@ remus_once() {
     res pvh_remus_run_secs "$(since "$t0")"
     res pvh_remus_primary_last "$(last_hb hbpvh)"
     # The primary dies: the sender fails, the stream ends, failover.
+    # Its console log goes aside first: xenconsoled opens the
+    # secondary's under whichever name it has by its first output
+    # (hbpvh--incoming, or hbpvh once renamed).
     timeout 60 xl destroy hbpvh
+    park_log hbpvh remus-primary
     i=0
     while kill -0 $rpid 2>/dev/null && [ $i -lt 120 ]; do
         sleep 1
@@ -99,7 +104,7 @@ remus_once() {
     kill $rpid 2>/dev/null
     wait $rpid
     res pvh_remus_xl_rc $?
-    [ "$n" -ge 6 ]
+    [ "$n" -ge 7 ]
 }
 if ! remus_once; then
     # A guest that triple-faults while log-dirty is on (nested SVM under
@@ -120,10 +125,18 @@ res pvh_remus_failover "$(sed -n 's/^failover //p' /out/pvh-remus.log | tail -n 
 res pvh_remus_partial_offset "$(sed -n 's/^partial_offset //p' /out/pvh-remus.log | tail -n 1)"
 if [ -n "$d" ]; then
     res pvh_remus_name "$(xenstore-read /local/domain/$d/name 2>&1)"
-    hb_facts pvh_remus hbpvh--incoming 90
+    sec=hbpvh
+    i=0
+    while [ $i -lt 60 ]; do
+        [ -f "$CONS/guest-hbpvh--incoming.log" ] && sec=hbpvh--incoming && break
+        [ -f "$CONS/guest-hbpvh.log" ] && break
+        sleep 1
+        i=$((i + 1))
+    done
+    hb_facts pvh_remus $sec 90
     timeout 60 xlsr-toolstack --destroy "$d"
 fi
-park_log hbpvh remus-primary
+park_log hbpvh remus-secondary
 park_log hbpvh--incoming remus-secondary
 rm -f $IMG
 clean pvh_clean_after_remus

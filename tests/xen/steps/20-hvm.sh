@@ -21,6 +21,8 @@
 . /xlsr/dom0-lib.sh
 IMG=/tmp/hvm.xl
 EXEC_CONF=/tmp/xlsr-exec.ini
+# QEMU's own logs (its reasons) come back whatever happens.
+trap 'cp /var/log/xen/qemu-dm-*.log /out/ 2>/dev/null' EXIT
 
 park_log() { [ -f "$CONS/guest-$1.log" ] && mv "$CONS/guest-$1.log" "/out/guest-$1-$2.log"; }
 qemu_cmdline() { tr '\0' ' ' </proc/$1/cmdline 2>/dev/null; }
@@ -111,4 +113,3 @@ fi
 rm -f $IMG
 clean hvm_clean_after_refused
 res hvm_xs_domains "$(xenstore-list /local/domain 2>/dev/null | tr '\n' ' ')"
-cp /var/log/xen/qemu-dm-*.log /out/ 2>/dev/null
