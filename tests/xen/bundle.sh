@@ -187,8 +187,9 @@ mkdir -p "$r/usr/libexec" "$r/usr/lib/xen-4.17/boot" "$r/usr/share/seabios" \
 cp -L /usr/libexec/xen-qemu-system-i386 "$r/usr/libexec/"
 cp -L /usr/lib/xen-4.17/boot/hvmloader "$r/usr/lib/xen-4.17/boot/"
 cp -rL /usr/share/seabios/. "$r/usr/share/seabios/"
-for f in linuxboot.bin linuxboot_dma.bin kvmvapic.bin; do
-    cp -L "/usr/share/qemu/$f" "$r/usr/share/qemu/"
+# keymaps: QEMU reads en-us for -vnc none too, and exits without it.
+for f in linuxboot.bin linuxboot_dma.bin kvmvapic.bin keymaps; do
+    cp -rL "/usr/share/qemu/$f" "$r/usr/share/qemu/"
 done
 echo 'root:x:0:0:root:/root:/bin/sh' >"$r/etc/passwd"
 echo 'root:x:0:' >"$r/etc/group"

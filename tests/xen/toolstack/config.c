@@ -231,9 +231,8 @@ static int parse_hvm(yajl_val b_info, yajl_val hvm, struct guest *g)
         }
     }
     if (get_bool(hvm, "hpet", true, &g->hpet) ||
-        get_bool(hvm, "vpt_align", true, &g->vpt_align) ||
-        get_bool(hvm, "pirq", false, &g->pirq))
-        return bad("b_info.type.hvm hpet/vpt_align/pirq are not booleans");
+        get_bool(hvm, "vpt_align", true, &g->vpt_align))
+        return bad("b_info.type.hvm hpet/vpt_align are not booleans");
     return 0;
 }
 

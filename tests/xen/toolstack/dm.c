@@ -343,7 +343,7 @@ static int wait_paused(uint32_t domid, pid_t pid, bool child, const char *log)
                     child && WIFEXITED(wst) ? "" : " on a signal", reason);
             if (q.fd >= 0)
                 close(q.fd);
-            return -1;
+            return -2;          /* gone (and reaped, when ours) */
         }
         if (q.fd < 0 && qmp_open(&q, domid))
             q.fd = -1;
@@ -456,7 +456,10 @@ int ts_dm_start_from_file(struct toolstack *t)
         return -1;
     }
     record_pid(t->xsh, t->domid, t->dm_pid);
-    if (wait_paused(t->domid, t->dm_pid, true, log))
+    int rc = wait_paused(t->domid, t->dm_pid, true, log);
+    if (rc == -2)
+        t->dm_pid = 0;          /* reaped: nothing left to kill */
+    if (rc)
         return -1;
     /* libxl removes the file once QEMU has it. */
     unlink(t->dm_resume);
@@ -464,6 +467,34 @@ int ts_dm_start_from_file(struct toolstack *t)
     fprintf(stderr, TS ": device model pid %d loaded the state from the "
             "file\n", (int)t->dm_pid);
     return 0;
+}
+
+/* device_model_postconfig_chardev (libxl_dm.c): QEMU picked the serial
+ * port's pty; libxl asks with query-chardev and publishes it as
+ * /local/domain/<domid>/serial/0/tty, where `xl console` and the suite
+ * look for it. */
+static void publish_serial(struct toolstack *t, struct qmp *q)
+{
+    const char *ret[] = { "return", NULL }, *label[] = { "label", NULL },
+               *file[] = { "filename", NULL };
+    yajl_val root, r;
+
+    r = qmp_cmd(q, "{\"execute\":\"query-chardev\"}\n", &root);
+    r = r ? yajl_tree_get(root, ret, yajl_t_array) : NULL;
+    for (size_t i = 0; r && i < r->u.array.len; i++) {
+        yajl_val l = yajl_tree_get(r->u.array.values[i], label,
+                                   yajl_t_string);
+        yajl_val f = yajl_tree_get(r->u.array.values[i], file,
+                                   yajl_t_string);
+        if (!l || !f || strcmp(l->u.string, "serial0") ||
+            strncmp(f->u.string, "pty:", 4))
+            continue;
+        char path[96];
+        snprintf(path, sizeof(path), "%s/serial/0/tty", t->dom_path);
+        if (!ts_xs_write(t->xsh, path, "%s", f->u.string + 4))
+            perror(TS ": writing serial/0/tty");
+    }
+    yajl_tree_free(root);
 }
 
 /* libxl__dm_resume: QMP "cont", before the domain is unpaused. */
@@ -476,6 +507,8 @@ int ts_dm_resume(struct toolstack *t)
         fprintf(stderr, TS ": cannot reach the device model's QMP socket\n");
         return -1;
     }
+    if (t->g.dm.serial[0])
+        publish_serial(t, &q);
     yajl_val r = qmp_cmd(&q, "{\"execute\":\"cont\"}\n", &root);
     const char *err[] = { "error", NULL };
     bool ok = r && !yajl_tree_get(root, err, yajl_t_any);

@@ -118,10 +118,10 @@ int ts_domain_create(struct toolstack *t)
     if (!gv)
         gv = (phys.capabilities & XEN_SYSCTL_PHYSCAP_gnttab_v2) ? 2 : 1;
     cfg.grant_opts = XEN_DOMCTL_GRANT_version((uint32_t)gv);
+    /* Xen 4.17 accepts exactly these two sets for a guest
+     * (emulation_flags_ok in xen/arch/x86/domain.c); a user-selectable
+     * PIRQ came later. */
     cfg.arch.emulation_flags = row->emulation;
-    /* libxl__arch_domain_prepare_config: PIRQs only when asked for. */
-    if (g->type == GUEST_HVM && !g->pirq)
-        cfg.arch.emulation_flags &= ~XEN_X86_EMU_USE_PIRQ;
     cfg.arch.misc_flags = g->msr_relaxed ? XEN_X86_MSR_RELAXED : 0;
 
     t->domid = 0;   /* 0 in: Xen picks a free domid */

@@ -58,7 +58,7 @@ struct guest {
     uint32_t tsc_mode;
     bool msr_relaxed;
     /* HVM platform parameters set before the stream (hvm_set_conf_params) */
-    bool hpet, vpt_align, pirq;
+    bool hpet, vpt_align;
     uint32_t timer_mode;
     struct dm_config dm;
 };
