@@ -40,7 +40,7 @@ restore_hvm() {
     tap_serial "$d" "$2"
     hb_facts $1 $2 120
     p=/local/domain/0/device-model/$d/physmap/$PHYS
-    res ${1}_physmap "$(xenstore-read $p/start_addr 2>&1) $(xenstore-read $p/size 2>&1) $(xenstore-read $p/name 2>&1)"
+    res ${1}_physmap "$PHYS $(xenstore-read $p/start_addr 2>&1) $(xenstore-read $p/size 2>&1) $(xenstore-read $p/name 2>&1)"
     res ${1}_resume_file "$(ls /var/lib/xen/qemu-resume.$d 2>/dev/null | wc -l)"
     qemu_cmdline "$(dm_pid $d)" >/out/$1.qemu-cmdline
     timeout 30 xenstore-ls -f /local/domain/$d >/out/$1.xs.txt 2>&1
@@ -101,12 +101,15 @@ migrate_in hvm_migrate hbhvm hbhvm-migrated serial
 park_log hbhvm xl-restored
 clean hvm_clean_after_migrate
 
-# --- QEMU refuses the state: the blob overwritten in the middle ---------------------------
+# --- QEMU refuses the state ---------------------------------------------------
 # EMULATOR_CONTEXT's offset from `xlsr dump`; its blob starts after the
-# record header (8 bytes) and the emulator id/index (8).
+# record header (8 bytes) and the emulator id/index (8).  Its magic is
+# overwritten: QEMU must refuse it.  (Zeroing bytes in the middle is not
+# enough: QEMU 7.2 reads a zero section type as QEMU_VM_EOF and takes the
+# blob as complete, seen here.)
 off=$(sed -n 's/^offset \([0-9]*\): record 0x00000003 EMULATOR_CONTEXT.*/\1/p' /out/hvm-dump.out | tail -n 1)
 if [ -n "$off" ]; then
-    dd if=/dev/zero of=$IMG bs=1 seek=$((off + 16 + 2000)) count=2000 conv=notrunc 2>/dev/null
+    printf 'XLSR' | dd of=$IMG bs=1 seek=$((off + 16)) conv=notrunc 2>/dev/null
     timed hvm_refused timeout 300 xlsr-toolstack -c $CONF --name hbhvm-bad $IMG \
         >/out/hvm-refused.out 2>/out/hvm-refused.err
 fi

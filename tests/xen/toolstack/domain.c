@@ -170,10 +170,22 @@ int ts_domain_create(struct toolstack *t)
 }
 
 /* Undoes whatever part of the domain exists, device model and files
- * included.  Safe to call twice. */
+ * included.  Safe to call twice.  The order is libxl's
+ * (libxl__destroy_domid): the domain dies first, and only then is it
+ * released from xenstored, whose @releaseDomain is what tells
+ * xenconsoled to unmap the console ring.  Released while still alive,
+ * xenconsoled would find it running, keep its mapping, and the domain
+ * would linger as a dying "(null)" for good. */
 void ts_domain_destroy(struct toolstack *t)
 {
     ts_dm_kill(t);
+    if (t->created) {
+        if (xc_domain_destroy(t->xch, t->domid))
+            perror(TS ": xc_domain_destroy");
+        else
+            fprintf(stderr, TS ": destroyed domain %u\n", t->domid);
+        t->created = false;
+    }
     if (t->introduced) {
         xs_release_domain(t->xsh, t->domid);
         t->introduced = false;
@@ -183,11 +195,4 @@ void ts_domain_destroy(struct toolstack *t)
     for (size_t i = 0; i < sizeof(paths) / sizeof(paths[0]); i++)
         if (paths[i][0])
             xs_rm(t->xsh, XBT_NULL, paths[i]);
-    if (t->created) {
-        if (xc_domain_destroy(t->xch, t->domid))
-            perror(TS ": xc_domain_destroy");
-        else
-            fprintf(stderr, TS ": destroyed domain %u\n", t->domid);
-        t->created = false;
-    }
 }
