@@ -6,7 +6,8 @@
 # heartbeat guest with xl, saves it with `xl save` into dom0's tmpfs, checks
 # the real image with `xlsr verify` / `xlsr dump`, restores it with the
 # embedding toolstack (xlsr-toolstack), exercises the xenstore plugin, and
-# restores a truncated copy that must fail cleanly.
+# restores a truncated copy that must fail cleanly; then runs the PVH and
+# HVM steps (steps/*.sh: restore, xl migrate, xl remus, xl restore timing).
 #
 # This script asserts nothing itself: it writes facts as "key value" lines
 # to /out/results.txt and copies logs to /out; tests/xen/t-xen.sh judges

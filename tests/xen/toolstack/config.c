@@ -369,8 +369,6 @@ int ts_parse_config(const char *json, size_t len, struct guest *g)
     }
     if (g->type == GUEST_HVM) {
         yajl_val hvm = member(b_info, "type.hvm");
-        if (!hvm)
-            hvm = member(b_info, "u");      /* older writers */
         if (parse_hvm(b_info, hvm, g) || parse_direct_boot(b_info, &g->dm))
             goto out;
     }

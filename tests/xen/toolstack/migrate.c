@@ -85,10 +85,3 @@ int ts_migrate_handshake(struct toolstack *t, int in, int out,
         perror(TS ": reporting to the sender");
     return rc;
 }
-
-/* A failure before the handshake: xl sees EOF or a wrong message and
- * keeps its copy running. */
-void ts_migrate_report_failure(int out)
-{
-    close(out);
-}

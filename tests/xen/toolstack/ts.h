@@ -107,7 +107,6 @@ bool ts_xs_write(struct xs_handle *xsh, const char *path, const char *fmt,
 #define TS_DM_RUNDIR "/var/run/xen"
 int ts_dm_write_spec(struct toolstack *t);
 int ts_dm_start_from_file(struct toolstack *t);
-int ts_dm_adopt(struct toolstack *t);
 int ts_dm_resume(struct toolstack *t);
 void ts_dm_kill(struct toolstack *t);
 int ts_dm_incoming_main(const char *domid_arg);
@@ -117,6 +116,5 @@ void ts_dm_kill_domid(uint32_t domid, struct xs_handle *xsh);
 int ts_migrate_banner(void);
 int ts_migrate_handshake(struct toolstack *t, int in, int out,
                          const char *final_name);
-void ts_migrate_report_failure(int out);
 
 #endif
