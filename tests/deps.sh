@@ -26,10 +26,16 @@ check_pkgs="xen-utils-4.17 xenstore-utils zstd time xxd python3 \
     python3-jsonschema bash-completion clang man-db util-linux bsdutils"
 # `make deb-check`: Debian packaging tools (not needed by make check).
 deb_pkgs="dpkg-dev debhelper lintian fakeroot git"
+# The real-Xen suite's embedding toolstack reads JSON (xl config, QMP)
+# with yajl, as libxl does.
+check_pkgs="$check_pkgs libyajl-dev"
 # The real-Xen suite (tests/xen) boots Xen under QEMU from these.
+# HVM guests in it run Debian's qemu-xen device model, hvmloader (in
+# xen-utils-4.17) and SeaBIOS, and QEMU's option ROMs (direct kernel boot).
 xen_pkgs="qemu-system-x86 busybox-static cpio xz-utils kmod"
 # `make fuzz` only: clang ships libFuzzer and its sanitizer runtimes.
 fuzz_pkgs="clang libclang-rt-14-dev"
+xen_pkgs="$xen_pkgs qemu-system-xen seabios qemu-system-data"
 
 case $level in
 run) want=$run_pkgs ;;

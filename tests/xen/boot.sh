@@ -9,7 +9,7 @@
 # combined dom0 initramfs, serial.log (Xen's and dom0's console), and
 # share/ (the 9p folder dom0 writes results.txt and its logs into).
 # Environment: XLSR_BUILD (default build), XEN_TIMEOUT (seconds QEMU may
-# run, default 420), XEN_QEMU_MEM (MiB, default 1536), XEN_SMP (default 2),
+# run, default 420), XEN_QEMU_MEM (MiB, default 2048), XEN_SMP (default 2),
 # XEN_CPU (QEMU -cpu), XEN_ACCEL (QEMU -accel), XEN_EXTRA (more Xen
 # command line).
 # Exit status: QEMU's (124 when the timeout stopped it).
@@ -29,11 +29,14 @@ o=$run/overlay
 mkdir -p "$o/xlsr" "$o/guest" "$o/etc/xlsr" "$o/usr/bin" "$o/usr/lib/xlsr/plugins"
 install -m 755 "$here/dom0-init" "$o/init"
 install -m 644 "$here/dom0-tests.sh" "$o/xlsr/dom0-tests.sh"
-install -m 644 "$here/guest.cfg" "$o/guest/guest.cfg"
+install -m 644 "$here/dom0-lib.sh" "$o/xlsr/dom0-lib.sh"
+for c in guest.cfg guest-pvh.cfg guest-hvm.cfg; do
+    install -m 644 "$here/$c" "$o/guest/$c"
+done
 install -m 644 "$here/dom0.ini" "$o/etc/xlsr/xlsr.ini"
-if [ -d "$here/guest-tests" ]; then
-    cp -r "$here/guest-tests" "$o/xlsr/"
-fi
+for d in guest-tests image-tests steps; do
+    [ -d "$here/$d" ] && cp -r "$here/$d" "$o/xlsr/"
+done
 # This checkout's build; whatever is missing shows up as a failed step in
 # dom0, not here.
 elfs=()
@@ -80,7 +83,7 @@ cat "$bundle/dom0-base.cpio.gz" "$run/overlay.cpio.gz" >"$run/dom0-initrd.gz"
 #                 family hidden, none did in the same stress test.  Neither
 #                 hiding AVX, FSGSBASE, SVM, PCID nor XSAVEOPT alone helped.
 cpu=max,-rdtscp,-xsave,-xsaveopt,-xgetbv1,-avx,-avx2,-fma,-f16c,-vaes
-xen_args="console=com1 com1=115200,8n1 dom0_mem=768M,max:768M loglvl=all"
+xen_args="console=com1 com1=115200,8n1 dom0_mem=1024M,max:1024M loglvl=all"
 xen_args+=" guest_loglvl=all console_timestamps=boot smep=0 smap=0"
 xen_args+=" ${XEN_EXTRA:-}"
 dom0_args="console=hvc0 earlyprintk=xen"
@@ -88,7 +91,7 @@ start=$(date +%s.%N)
 rc=0
 timeout "${XEN_TIMEOUT:-420}" qemu-system-x86_64 \
     -accel "${XEN_ACCEL:-tcg,thread=multi}" -cpu "${XEN_CPU:-$cpu}" \
-    -smp "${XEN_SMP:-2}" -m "${XEN_QEMU_MEM:-1536}" \
+    -smp "${XEN_SMP:-2}" -m "${XEN_QEMU_MEM:-2048}" \
     -nographic -no-reboot -monitor none -net none \
     -serial "file:$run/serial.log" \
     -kernel "$bundle/xen.elf" -append "$xen_args" \

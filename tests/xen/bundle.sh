@@ -42,6 +42,9 @@ declare -A NEED=(
     [cpio]=/usr/bin/cpio
     [kmod]=/usr/bin/kmod
     [xz-utils]=/usr/bin/xz
+    [qemu-system-xen]=/usr/libexec/xen-qemu-system-i386
+    [seabios]=/usr/share/seabios/bios-256k.bin
+    [qemu-system-data]=/usr/share/qemu/linuxboot_dma.bin
 )
 missing=()
 for p in "${!NEED[@]}"; do [ -e "${NEED[$p]}" ] || missing+=("$p"); done
@@ -72,7 +75,8 @@ inst() { dpkg-query -W -f '${Version}' "$1" 2>/dev/null || echo none; }
 versions=$(
     echo "xen-hypervisor-4.17-amd64 $(cand xen-hypervisor-4.17-amd64)"
     echo "$kpkg $(cand "$kpkg")"
-    for p in busybox-static xen-utils-4.17 xenstore-utils libc6 libgcc-s1; do
+    for p in busybox-static xen-utils-4.17 xenstore-utils libc6 libgcc-s1 \
+             qemu-system-xen seabios qemu-system-data; do
         echo "$p $(inst "$p")"
     done
 )
@@ -174,6 +178,19 @@ for t in read write list ls rm exists chmod watch; do
     ln -s xenstore "$r/usr/bin/xenstore-$t"
 done
 cp /etc/xen/xl.conf "$r/etc/xen/"
+# HVM: the qemu-xen device model (libxl's compiled-in path), hvmloader
+# (libxl loads it from /usr/lib/xen-4.17/boot), SeaBIOS (libxl loads
+# bios-256k.bin itself; QEMU finds vgabios-stdvga.bin there) and the ROMs
+# QEMU looks up in /usr/share/qemu (linuxboot for direct kernel boot).
+mkdir -p "$r/usr/libexec" "$r/usr/lib/xen-4.17/boot" "$r/usr/share/seabios" \
+         "$r/usr/share/qemu"
+cp -L /usr/libexec/xen-qemu-system-i386 "$r/usr/libexec/"
+cp -L /usr/lib/xen-4.17/boot/hvmloader "$r/usr/lib/xen-4.17/boot/"
+cp -rL /usr/share/seabios/. "$r/usr/share/seabios/"
+# keymaps: QEMU reads en-us for -vnc none too, and exits without it.
+for f in linuxboot.bin linuxboot_dma.bin kvmvapic.bin keymaps; do
+    cp -rL "/usr/share/qemu/$f" "$r/usr/share/qemu/"
+done
 echo 'root:x:0:0:root:/root:/bin/sh' >"$r/etc/passwd"
 echo 'root:x:0:' >"$r/etc/group"
 
@@ -184,7 +201,7 @@ libs() {
         ldd "$e" 2>/dev/null | awk '/=> \// {print $3} /^\t\/lib64/ {print $1}'
     done | sort -u
 }
-for l in $(libs "$r$xbin"/* /usr/bin/xenstore) \
+for l in $(libs "$r$xbin"/* /usr/bin/xenstore /usr/libexec/xen-qemu-system-i386) \
          /lib/x86_64-linux-gnu/libgcc_s.so.1; do
     mkdir -p "$r$(dirname "$l")"
     cp -L "$l" "$r$l"
@@ -222,6 +239,8 @@ echo "$kver" >"$r/kver"
 
 # The guest payload.
 cp "$w/vmlinux" "$r/guest/vmlinux"
+# QEMU's direct kernel boot (HVM) needs the bzImage.
+cp "$w/vmlinuz" "$r/guest/vmlinuz"
 cp "$w/guest-initrd.gz" "$r/guest/initrd.gz"
 
 (cd "$r" && find . | cpio -o -H newc --quiet | gzip -1) >"$w/dom0-base.cpio.gz"

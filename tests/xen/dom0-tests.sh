@@ -6,45 +6,14 @@
 # heartbeat guest with xl, saves it with `xl save` into dom0's tmpfs, checks
 # the real image with `xlsr verify` / `xlsr dump`, restores it with the
 # embedding toolstack (xlsr-toolstack), exercises the xenstore plugin, and
-# restores a truncated copy that must fail cleanly.
+# restores a truncated copy that must fail cleanly; then runs the PVH and
+# HVM steps (steps/*.sh: restore, xl migrate, xl remus, xl restore timing).
 #
 # This script asserts nothing itself: it writes facts as "key value" lines
 # to /out/results.txt and copies logs to /out; tests/xen/t-xen.sh judges
 # them on the host.  Every command that talks to Xen is bounded by timeout.
-export PATH=/usr/sbin:/usr/bin:/sbin:/bin:/usr/lib/xen-4.17/bin
-R=/out/results.txt
-CONS=/var/log/xen/console
-CONF=/etc/xlsr/xlsr.ini
+. /xlsr/dom0-lib.sh
 IMG=/tmp/hb.xl                  # tmpfs: libxc cannot write pages to 9p
-
-up() { cut -d' ' -f1 /proc/uptime; }
-log() { echo "[$(up)] $*"; }
-res() { echo "$*" >>$R; log "result: $*"; }
-since() { awk -v a="$1" -v b="$(up)" 'BEGIN { printf "%.1f", b - a }'; }
-# last_hb NAME: the last heartbeat number in NAME's console log (or -1).
-last_hb() {
-    sed -n 's/^heartbeat \([0-9]*\).*/\1/p' "$CONS/guest-$1.log" 2>/dev/null |
-        tail -n 1 | grep . || echo -1
-}
-first_hb() {
-    sed -n 's/^heartbeat \([0-9]*\).*/\1/p' "$CONS/guest-$1.log" 2>/dev/null |
-        head -n 1 | grep . || echo -1
-}
-# wait_hb NAME MIN SECS: until NAME's log shows heartbeat >= MIN.
-wait_hb() {
-    i=0
-    while [ "$i" -lt "$3" ]; do
-        [ "$(last_hb "$1")" -ge "$2" ] && return 0
-        sleep 1
-        i=$((i + 1))
-    done
-    return 1
-}
-# only_dom0 FILE: xl list into FILE; true when only Domain-0 is left.
-only_dom0() {
-    timeout 30 xl list >"$1" 2>&1
-    [ "$(tail -n +2 "$1" | grep -vc '^Domain-0 ')" = 0 ]
-}
 
 log "dom0 tests start: kernel $(uname -r), xen $(cat /sys/hypervisor/version/major).$(cat /sys/hypervisor/version/minor)$(cat /sys/hypervisor/version/extra)"
 res xen_version "$(cat /sys/hypervisor/version/major).$(cat /sys/hypervisor/version/minor)$(cat /sys/hypervisor/version/extra)"
@@ -62,25 +31,10 @@ res daemons_up "$(up)"
 
 # --- the heartbeat guest: xl create, first heartbeat (one retry) ------------
 created=0
-for try in 1 2; do
-    t0=$(up)
-    # -e: no xl process stays behind to watch the domain (nothing here
-    # needs on_reboot handling, and that daemon once crashed under TCG).
-    timeout 120 xl create -e /guest/guest.cfg >/tmp/xl-create.log 2>&1
-    rc=$?
-    cat /tmp/xl-create.log
-    if [ $rc = 0 ] && wait_hb hb 0 120; then
-        res create_secs "$(since "$t0")"
-        created=1
-        break
-    fi
-    # No first heartbeat (xl failing included: nothing of xlsr runs yet)
-    # is an infrastructure hiccup under a slow, shared TCG: retried once.
-    res hiccup "xl create attempt $try: rc $rc, no first heartbeat after $(since "$t0") s: $(tail -n 1 /tmp/xl-create.log)"
-    cp "$CONS/guest-hb.log" "/out/guest-hb-attempt$try.log" 2>/dev/null
-    timeout 60 xl destroy hb
-    rm -f "$CONS/guest-hb.log"
-done
+if create_guest /guest/guest.cfg hb 120; then
+    res create_secs "$create_secs_"
+    created=1
+fi
 res created $created
 [ $created = 1 ] || exit 1
 
@@ -151,13 +105,17 @@ EOT
     res xs_start_addr "$(timeout 30 xenstore-read $p/start_addr 2>&1)"
     res xs_size "$(timeout 30 xenstore-read $p/size 2>&1)"
     res xs_name "$(timeout 30 xenstore-read $p/name 2>&1)"
-    # The xenstore plugin's own checks against a live xenstored, when its
-    # author provides them (guest-tests/xenstore-plugin.sh).
-    if [ -f /xlsr/guest-tests/xenstore-plugin.sh ]; then
-        DOMID=$domid CONF=$CONF OUT=/out timeout 120 \
-            sh /xlsr/guest-tests/xenstore-plugin.sh >/out/xenstore-plugin.log 2>&1
-        res xenstore_plugin_rc $?
-    fi
+    # Checks other parts of xlsr bring for a live dom0: every
+    # guest-tests/*.sh, run with a restored guest's domid.  Each prints
+    # PASS/FAIL/SKIP lines to /out/<name>.log and may add facts to $R;
+    # its exit status is the fact <name>_rc (dashes become underscores).
+    for gt in /xlsr/guest-tests/*.sh; do
+        [ -f "$gt" ] || continue
+        n=$(basename "$gt" .sh)
+        DOMID=$domid CONF=$CONF OUT=/out R=$R timeout 300 \
+            sh "$gt" >"/out/$n.log" 2>&1
+        res "$(echo "$n" | tr -- '-' '_')_rc" $?
+    done
 
     timeout 60 xl destroy "$domid"
     res destroy_rc $?
@@ -167,7 +125,7 @@ if only_dom0 /out/xl-list-after-restore.txt
 then res clean_after_restore yes; else res clean_after_restore no; fi
 
 # xlsr verify against stock xl restore on mutations of the image (issue 14).
-[ -f /xlsr/guest-tests/verify-diff.sh ] && { IMG=$IMG CONF=$CONF CONS=$CONS timeout 600 sh /xlsr/guest-tests/verify-diff.sh >/out/verify-diff.log 2>&1; res verify_diff_rc $?; }
+[ -f /xlsr/image-tests/verify-diff.sh ] && { IMG=$IMG CONF=$CONF CONS=$CONS timeout 600 sh /xlsr/image-tests/verify-diff.sh >/out/verify-diff.log 2>&1; res verify_diff_rc $?; }
 
 # --- negative: a truncated copy of the real image -------------------------------
 # Cut in the middle of the page data (in place: copying 100 MB under TCG
@@ -185,6 +143,20 @@ sleep 1
 if only_dom0 /out/xl-list-final.txt
 then res clean_after_trunc yes; else res clean_after_trunc no; fi
 res xs_domains "$(xenstore-list /local/domain 2>/dev/null | tr '\n' ' ')"
+
+# --- the other guest types: steps/*.sh in name order ---------------------------
+# Each is a separate bounded process with the same helpers (dom0-lib.sh);
+# one that overruns its bound is stopped and says so.
+rm -f /tmp/trunc.xl $IMG
+for st in /xlsr/steps/*.sh; do
+    [ -f "$st" ] || continue
+    n=$(basename "$st" .sh)
+    t0=$(up)
+    log "step $n"
+    timeout "${XLSR_STEP_TIMEOUT:-1500}" sh "$st"
+    res "step_${n}_rc" $?
+    res "step_${n}_secs" "$(since "$t0")"
+done
 
 timeout 30 xl dmesg >/out/xl-dmesg.txt 2>&1
 # Processes that crashed in dom0 (the kernel logs each): none are expected.

@@ -52,9 +52,59 @@ bad_config() {
     err_has "$2"
 }
 
-t_toolstack_refuses_hvm() {
-    bad_config '{"c_info": {"type": "hvm"}, "b_info": {"max_vcpus": 1}}' \
-        'only PV guests are supported'
+# The guest type comes from c_info.type alone (PVH and HVM are both HVM
+# streams); HVM gets libxl's device-model defaults for what xl left out.
+HVM='{"c_info": {"type": "hvm", "name": "hbhvm"},
+ "b_info": {"max_vcpus": 1, "max_memkb": 131072, "target_memkb": 131072,
+  "device_model_version": "qemu_xen", "kernel": "/guest/vmlinuz",
+  "type.hvm": {"vga": {"kind": "std"}, "vnc": {"enable": "False"},
+               "serial": "pty"}}}'
+t_toolstack_config_hvm() {
+    xl_with "$HVM"
+    expect 0 "$TS" --show-config "$T/s.xl"
+    out_has '^type hvm$'
+    out_has '^dm_vga std$'
+    out_has '^video_memkb 16384$'
+    out_has '^dm_serial pty$'
+    out_has '^dm_boot cda$'
+    out_has '^dm_kernel /guest/vmlinuz$'
+    # libxl_get_required_shadow_memory(131072 KiB, 1 vCPU)
+    out_has '^shadow_memkb 2048$'
+    xl_with '{"c_info": {"type": "hvm"}, "b_info": {"max_vcpus": 2,
+      "max_memkb": 65536, "target_memkb": 65536,
+      "type.hvm": {"vnc": {"enable": "False"}}}}'
+    expect 0 "$TS" --show-config "$T/s.xl"
+    out_has '^dm_vga cirrus$'
+    out_has '^video_memkb 8192$'
+    out_has '^shadow_memkb 2560$'
+    xl_with '{"c_info": {"type": "pvh"}, "b_info": {"max_vcpus": 1,
+      "max_memkb": 131072, "target_memkb": 131072}}'
+    expect 0 "$TS" --show-config "$T/s.xl"
+    out_has '^type pvh$'
+    out_has '^video_memkb 0$'
+}
+
+# What this toolstack cannot recreate is refused by name, not dropped.
+t_toolstack_refuses_unsupported() {
+    local mem='"max_vcpus": 1, "max_memkb": 65536, "target_memkb": 65536'
+    bad_config '{"c_info": {"type": "xen"}, "b_info": {'"$mem"'}}' \
+        'c_info.type is not pv, pvh or hvm'
+    bad_config '{"c_info": {"type": "hvm"}, "b_info": {'"$mem"'}}' \
+        'VNC is enabled'
+    bad_config '{"c_info": {"type": "hvm"}, "b_info": {'"$mem"',
+        "device_model_version": "qemu_xen_traditional"}}' \
+        'only device_model_version qemu_xen'
+    bad_config '{"c_info": {"type": "pvh"}, "b_info": {'"$mem"'},
+        "disks": [{"pdev_path": "/dev/sda"}]}' 'has disks'
+    bad_config '{"c_info": {"type": "hvm"}, "b_info": {'"$mem"',
+        "type.hvm": {"vnc": {"enable": "False"}, "vga": {"kind": "qxl"}}}}' \
+        'vga.kind is not std, cirrus or none'
+    bad_config '{"c_info": {"type": "hvm"}, "b_info": {'"$mem"',
+        "type.hvm": {"vnc": {"enable": "False"}, "boot": "c;rm"}}}' \
+        'boot is not made of'
+    bad_config '{"c_info": {"type": "hvm"}, "b_info": {"max_vcpus": 1,
+        "max_memkb": 8192, "target_memkb": 8192,
+        "type.hvm": {"vnc": {"enable": "False"}}}}' 'video_memkb leaves no guest RAM'
 }
 t_toolstack_refuses_no_memory() {
     bad_config '{"c_info": {"type": "pv"}, "b_info": {"max_vcpus": 1}}' \
@@ -75,13 +125,15 @@ t_toolstack_refuses_vcpus() {
 # Malformed JSON: unterminated, a nesting bomb, garbage, no objects.
 t_toolstack_refuses_malformed() {
     bad_config '{"c_info": {"type": "pv"}, "b_info": {"max_vcpus": 1, "max_me' \
-        'max_memkb/target_memkb missing'
+        'not valid JSON \(yajl: '
     bomb=$(printf '[%.0s' $(seq 1 5000))
     bad_config "{\"a\": $bomb, \"c_info\": {\"type\": \"pv\"}, \"b_info\": {}}" \
-        'no c_info/b_info'
-    bad_config 'not json at all' 'no c_info/b_info'
-    bad_config '' 'no c_info/b_info'
-    bad_config '{"c_info": {"type": "p\u0076"}, "b_info": {}}' 'only PV guests'
+        'not valid JSON'
+    bad_config 'not json at all' 'not valid JSON'
+    bad_config '' 'not valid JSON'
+    bad_config '[1, 2]' 'no c_info/b_info'
+    # Escapes are JSON's: "p\u0076" is "pv".
+    bad_config '{"c_info": {"type": "p\u0076"}, "b_info": {}}' 'max_vcpus missing'
 }
 
 t_toolstack_refuses_no_xl_header() {

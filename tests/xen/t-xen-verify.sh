@@ -1,5 +1,5 @@
 # tests/xen/t-xen-verify.sh - `xlsr verify` against a real Xen 4.17: the
-# verdicts dom0 collected in guest-tests/verify-diff.sh (mutations of the
+# verdicts dom0 collected in image-tests/verify-diff.sh (mutations of the
 # image `xl save` wrote, each restored with stock `xl restore` and judged
 # by the heartbeat, each verified by xlsr on the same bytes), read from the
 # same boot as tests/xen/t-xen.sh (one boot per test runner).

@@ -33,8 +33,8 @@ xen_cannot() {
         echo "this QEMU has no TCG accelerator"; return
     fi
     avail=$(awk '/^MemAvailable:/ {print int($2 / 1024)}' /proc/meminfo)
-    if [ "${avail:-0}" -lt $(( ${XEN_QEMU_MEM:-1536} + 512 )) ]; then
-        echo "only ${avail} MiB of memory available, QEMU needs ${XEN_QEMU_MEM:-1536} MiB + margin"
+    if [ "${avail:-0}" -lt $(( ${XEN_QEMU_MEM:-2048} + 512 )) ]; then
+        echo "only ${avail} MiB of memory available, QEMU needs ${XEN_QEMU_MEM:-2048} MiB + margin"
     fi
 }
 
@@ -74,7 +74,7 @@ xen_boot_once() {
     else
         bundle=$(echo "$out" | sed -n 's/^BUNDLE=//p' | tail -n 1)
         for try in 1 2; do
-            XLSR_BUILD=$XLSR_BUILD XEN_TIMEOUT=${XEN_TIMEOUT:-540} \
+            XLSR_BUILD=$XLSR_BUILD XEN_TIMEOUT=${XEN_TIMEOUT:-2400} \
                 bash "$XLSR_TOP/tests/xen/boot.sh" "$bundle" "$XR/run" \
                 >>"$XR/boot.log" 2>&1
             xen_classify
@@ -211,4 +211,172 @@ t_xen_truncated() {
     want xs_domains '0 ?'
     grep -c . "$XR/run/share/xl-list-final.txt" | grep -qx 2 ||
         fail "xl list after the failed restore: $(cat "$XR/run/share/xl-list-final.txt")"
+}
+
+# --- PVH and HVM (steps/10-pvh.sh, steps/20-hvm.sh) ----------------------------
+
+# hb_continues PREFIX SAVED SLACK: the guest's counter after a restore
+# carries on from SAVED (its counter lives only in its memory; a fresh
+# boot would start again at 0), by at most SLACK heartbeats lost while
+# nobody read the console, and keeps going.
+hb_continues() {
+    local first last fresh
+    first=$(xen_result "${1}_first")
+    last=$(xen_result "${1}_last")
+    fresh=$(xen_result "${1}_fresh_boots")
+    echo "$1: heartbeat saved at $2, afterwards $first .. $last"
+    [ "$2" -ge 1 ] 2>/dev/null || fail "$1: no heartbeat before ($2)"
+    [ "$first" -ge "$2" ] && [ "$first" -le $(($2 + $3)) ] ||
+        fail "$1: first heartbeat afterwards is $first; it was at $2"
+    [ "$last" -ge $((first + 2)) ] ||
+        fail "$1: heartbeat did not advance ($first .. $last)"
+    [ "$fresh" = 0 ] || fail "$1: the guest booted afresh"
+}
+
+# clean_after KEY: only Domain-0 left, no qemu-resume file, no QEMU.
+clean_after() {
+    want "$1" yes
+    want "${1}_resume_files" 0
+    want "${1}_qemus" 0
+}
+
+# ratio A B: "A/B" to two decimals.
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "-" }'; }
+
+t_xen_pvh_restore() {
+    xen_need
+    want pvh_created 1
+    want pvh_save_rc 0
+    want pvh_save_bytes '[1-9][0-9]{6,}'
+    want pvh_verify_rc 0
+    want pvh_restore_rc 0
+    want pvh_restore_domid '[1-9][0-9]*'
+    # Created as PVH from c_info.type (the stream itself says "HVM").
+    want pvh_restored_type pvh
+    has "$XR/run/share/pvh-restore.err" 'created pvh domain'
+    hb_continues pvh_restored "$(xen_result pvh_hb_saved)" 3
+    want pvh_destroy_rc 0
+    clean_after pvh_clean_after_restore
+    echo "NOTE: PVH: xl create to first heartbeat $(xen_result pvh_create_secs) s, xl save $(xen_result pvh_save_secs) s ($(xen_result pvh_save_bytes) bytes), xlsr restore $(xen_result pvh_restore_secs) s"
+}
+
+# The same image restored by xl in the same boot: both times as notes.
+t_xen_pvh_vs_xl() {
+    xen_need
+    want pvh_xl_restore_rc 0
+    hb_continues pvh_xl_restored "$(xen_result pvh_hb_saved)" 3
+    local a b
+    a=$(xen_result pvh_restore_secs)
+    b=$(xen_result pvh_xl_restore_secs)
+    echo "NOTE: PVH restore of the same image, same boot: xlsr-toolstack $a s, xl restore $b s (xlsr/xl $(ratio "$a" "$b"))"
+}
+
+t_xen_pvh_migrate() {
+    xen_need
+    want pvh_migrate_rc 0
+    want pvh_migrate_domid '[1-9][0-9]*'
+    # Renamed from hbpvh--incoming once the sender said so; xl destroyed
+    # its own copy after our status byte.
+    want pvh_migrate_name hbpvh
+    want pvh_migrate_src_left 0
+    has "$XR/run/share/pvh_migrate.log" 'migration sender: Target reports successful startup'
+    hb_continues pvh_migrate "$(xen_result pvh_migrate_src_last)" 4
+    clean_after pvh_clean_after_migrate
+    echo "NOTE: PVH xl migrate (live) into xlsr-toolstack $(xen_result pvh_migrate_secs) s"
+}
+
+t_xen_pvh_remus() {
+    xen_need
+    want pvh_remus_domid '[1-9][0-9]*'
+    want pvh_remus_failover yes
+    local n killed
+    n=$(xen_result pvh_remus_checkpoints)
+    [ "${n:-0}" -ge 5 ] || fail "only ${n:-0} Remus checkpoints applied (want >= 5)"
+    # The secondary resumed from the last complete checkpoint, i.e. at
+    # most a few seconds before the kill, and carried on past it.
+    killed=$(xen_result pvh_remus_primary_last)
+    hb_continues pvh_remus "$((killed - 6))" 7
+    [ "$(xen_result pvh_remus_last)" -gt "$killed" ] ||
+        fail "the secondary's heartbeat $(xen_result pvh_remus_last) did not pass the primary's last one ($killed)"
+    want pvh_remus_name hbpvh
+    clean_after pvh_clean_after_remus
+    echo "NOTE: PVH xl remus: $n checkpoints applied, stream broke at offset $(xen_result pvh_remus_partial_offset) (failover), primary destroyed at heartbeat $killed after $(xen_result pvh_remus_run_secs) s; secondary $(xen_result pvh_remus_first) .. $(xen_result pvh_remus_last)"
+}
+
+t_xen_hvm_save() {
+    xen_need
+    want hvm_created 1
+    want hvm_save_rc 0
+    want hvm_save_bytes '[1-9][0-9]{6,}'
+    want hvm_dump_rc 0
+    # A real EMULATOR_XENSTORE_DATA record (from the physmap keys) and a
+    # real EMULATOR_CONTEXT (QEMU's saved devices).
+    want hvm_dump_xs_pairs 3
+    want hvm_dump_emu_bytes '[1-9][0-9]{2,}'
+    has "$XR/run/share/hvm-xl-qemu-cmdline" 'xen-qemu-system-i386'
+    echo "NOTE: HVM: xl create to first heartbeat $(xen_result hvm_create_secs) s, xl save $(xen_result hvm_save_secs) s ($(xen_result hvm_save_bytes) bytes, device state $(xen_result hvm_dump_emu_bytes) bytes)"
+}
+
+# hvm_restored KEY: what both emulator backends must show.
+hvm_restored() {
+    want "${1}_rc" 0
+    want "${1}_domid" '[1-9][0-9]*'
+    hb_continues "$1" "$(xen_result hvm_hb_saved)" 6
+    # The xenstore plugin wrote the saved keys for the new domain.
+    want "${1}_physmap" "$(xen_result hvm_physmap_written)"
+    want "${1}_resume_file" 0
+    want "${1}_destroy_rc" 0
+}
+
+t_xen_hvm_restore_file() {
+    xen_need
+    hvm_restored hvm_file
+    has "$XR/run/share/hvm_file.qemu-cmdline" '-incoming fd:[0-9]+'
+    has "$XR/run/share/hvm_file.err" 'loaded the state from the file'
+    clean_after hvm_clean_after_file
+    echo "NOTE: HVM xlsr restore (file backend, QEMU started after the stream) $(xen_result hvm_file_secs) s"
+}
+
+t_xen_hvm_restore_exec() {
+    xen_need
+    want hvm_exec_ini_lines_changed 1
+    hvm_restored hvm_exec
+    has "$XR/run/share/hvm_exec.qemu-cmdline" '-incoming fd:0'
+    has "$XR/run/share/hvm_exec.err" 'loaded the state from the stream'
+    clean_after hvm_clean_after_exec
+    echo "NOTE: HVM xlsr restore (exec backend, blob piped into QEMU) $(xen_result hvm_exec_secs) s"
+}
+
+t_xen_hvm_vs_xl() {
+    xen_need
+    want hvm_xl_restore_rc 0
+    hb_continues hvm_xl_restored "$(xen_result hvm_hb_saved)" 6
+    local a b
+    a=$(xen_result hvm_file_secs)
+    b=$(xen_result hvm_xl_restore_secs)
+    echo "NOTE: HVM restore of the same image, same boot: xlsr-toolstack $a s (exec backend $(xen_result hvm_exec_secs) s), xl restore $b s (xlsr/xl $(ratio "$a" "$b"))"
+}
+
+t_xen_hvm_migrate() {
+    xen_need
+    want hvm_migrate_rc 0
+    want hvm_migrate_domid '[1-9][0-9]*'
+    want hvm_migrate_name hbhvm
+    want hvm_migrate_src_left 0
+    has "$XR/run/share/hvm_migrate.log" 'migration sender: Target reports successful startup'
+    hb_continues hvm_migrate "$(xen_result hvm_migrate_src_last)" 6
+    clean_after hvm_clean_after_migrate
+    echo "NOTE: HVM xl migrate (live) into xlsr-toolstack $(xen_result hvm_migrate_secs) s"
+}
+
+# QEMU refuses a corrupted device state: the restore fails with QEMU's
+# reason and leaves no domain, no QEMU and no qemu-resume file.
+t_xen_hvm_refused() {
+    xen_need
+    want hvm_refused_rc 1
+    has "$XR/run/share/hvm-refused.err" 'the device model refused the saved state \(QEMU exited.*\): .+'
+    has "$XR/run/share/hvm-refused.err" 'destroyed domain [0-9]+'
+    clean_after hvm_clean_after_refused
+    want hvm_xs_domains '0 ?'
+    grep 'refused the saved state' "$XR/run/share/hvm-refused.err"
 }
