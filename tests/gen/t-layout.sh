@@ -180,13 +180,14 @@ t_gen_page_contents() {
         --checkpoints 2 --ckpt-final-end -o "$T/s"
     off=$(grep -m 1 ' PAGE_DATA ' "$T/o" | cut -d' ' -f1)
     eq "$(bytes "$T/s" $((off + 8)) 24)" \
-        020000000000000000000000000000000100000000000000 "count 2, pfns 0 1"
+        020000000000000000000000000000c00100000000000000 \
+        "count 2, pfn 0 (a pinned L4: type 0xc, as a restorable PV stream has) and pfn 1"
     eq "$(page_ends "$T/s" ' PAGE_DATA ' 1)" \
         "0100000000000000 0100000000000000" "page filled with its pfn"
     eq "$(grep -c ' PAGE_DATA 16$' "$T/o")" 2 "XTAB records: one pfn, no page"
     off=$(grep ' PAGE_DATA 16$' "$T/o" | tail -n 1 | cut -d' ' -f1)
-    eq "$(bytes "$T/s" $((off + 8)) 16)" 010000000000000001000000000000f0 \
-        "XTAB entry: type 0xf, pfn 1"
+    eq "$(bytes "$T/s" $((off + 8)) 16)" 010000000000000003000000000000f0 \
+        "last XTAB entry: type 0xf, pfn 3 (XTAB pfns start at 2)"
     # Checkpoint K's pages carry K in their upper half.
     eq "$(page_ends "$T/s" ' PAGE_DATA .* ckpt=2' 0)" \
         "0300000002000000 0300000002000000" "ckpt 2 rewrites pfn 3"
