@@ -17,6 +17,7 @@ struct cli_opts {
 /* Each subcommand: parse its own options from argv, return exit status. */
 int cli_stream(int argc, char **argv, enum xlsr_mode mode);
 int cli_plugins(int argc, char **argv);
+int cli_export(int argc, char **argv);
 
 /* Loads the configuration, printing any error; NULL on failure. */
 struct xlsr_config *cli_load_config(const char *path);

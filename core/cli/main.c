@@ -36,6 +36,8 @@ static const struct {
       "                [--store-domid D] [--console-domid D] "
       "[--checkpointed remus|colo] FILE|-" },
     { "plugins", cli_plugins, "plugins [-c CONF] [-v] [--default CONF]" },
+    { "export", cli_export, "export  [-c CONF] [--format elf|raw|lime] -o OUT "
+      "[--force] [--checkpointed remus|colo] FILE|-" },
 };
 
 static void usage(FILE *f)
