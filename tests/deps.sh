@@ -14,8 +14,9 @@ level=${1:-run}
 run_pkgs="gcc make libc6-dev pkg-config libxen-dev libinih-dev libcmocka-dev"
 # Tests: Xen's verify-stream-v2 and xenstored (xen-utils-4.17), the
 # xenstore-* commands, zstd for the real corpus, GNU time for peak RSS,
-# xxd for byte checks, python3 for verify-stream-v2.
-check_pkgs="xen-utils-4.17 xenstore-utils zstd time xxd python3"
+# xxd for byte checks, python3 for verify-stream-v2; the export tests'
+# independent readers: readelf (binutils) and python3-libkdumpfile.
+check_pkgs="xen-utils-4.17 xenstore-utils zstd time xxd python3 binutils python3-libkdumpfile"
 # The real-Xen suite (tests/xen) boots Xen under QEMU from these.
 xen_pkgs="qemu-system-x86 busybox-static cpio xz-utils kmod"
 

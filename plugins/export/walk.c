@@ -419,15 +419,16 @@ static int layout(struct ex_state *s)
 
 static void report(struct ex_state *s)
 {
+    char ck[64] = "";
+    if (s->checkpoints)
+        snprintf(ck, sizeof(ck), ", as of checkpoint %u", s->checkpoints);
     s->host->log(s->h, XLSR_LOG_INFO, "guest memory: %llu pages in %llu "
                  "runs up to gpa %#llx (%llu page copies read), %u vCPUs "
-                 "with registers%s%s", (unsigned long long)s->map.pages,
+                 "with registers%s", (unsigned long long)s->map.pages,
                  (unsigned long long)ex_map_runs(&s->map),
                  (unsigned long long)(s->map.end << EX_PAGE_SHIFT),
                  (unsigned long long)s->page_copies,
-                 ex_vcpus_count(&s->cpu),
-                 s->checkpoints ? ", from checkpoint " : "",
-                 s->checkpoints ? "(last complete)" : "");
+                 ex_vcpus_count(&s->cpu), ck);
 }
 
 int ex_walk(struct ex_state *s)
