@@ -1,8 +1,8 @@
 # tests/export/t-export-corpus.sh - the three real Xen 4.17 save images
 # (xl save of PV, PVH and HVM guests) exported in every format and judged
-# by independent readers (helpers in t-export.sh).  ~130 MB per image.
+# by independent readers (helpers in lib-export.sh).  ~130 MB per image.
 SLOW=1
-. "$XLSR_TOP/tests/export/t-export.sh"
+. "$XLSR_TOP/tests/export/lib-export.sh"
 
 # The three real images (xl save of PV, PVH, HVM by Xen 4.17).
 t_real_corpus_export() {
