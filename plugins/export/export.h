@@ -27,7 +27,7 @@
 
 #define EX_PAGE         4096u
 #define EX_PAGE_SHIFT   12
-#define EX_BUF_PAGES    64      /* pages per read and per journal batch */
+#define EX_BUF_PAGES    256     /* pages per read and per journal batch */
 /* pfn entries one PAGE_DATA may carry: Xen's saver sends at most
  * MAX_BATCH_SIZE = 1024 (tools/libs/guest/xg_save_restore.h). */
 #define EX_MAX_BATCH    16384u
