@@ -126,6 +126,8 @@ install: build-all
 	    core/xlsr-plugin.pc.in > $(DESTDIR)$(PKGCONFIGDIR)/xlsr-plugin.pc
 	sed -e 's|^plugin_dir *=.*|plugin_dir = $(PLUGINDIR)|' conf/xlsr.ini \
 	    > $(DESTDIR)$(SYSCONFDIR)/xlsr/xlsr.ini
+	sed -e 's|^plugin_dir *=.*|plugin_dir = $(PLUGINDIR)|' conf/export.ini \
+	    > $(DESTDIR)$(SYSCONFDIR)/xlsr/export.ini
 
 clean:
 	rm -rf build build-asan
