@@ -75,9 +75,9 @@ static int parse(int argc, char **argv, struct export_opts *e, char *cbuf,
         case OPT_FORCE: e->force = true; break;
         case OPT_FORMAT:
             if (strcmp(optarg, "elf") && strcmp(optarg, "raw") &&
-                strcmp(optarg, "lime")) {
-                fprintf(stderr, "xlsr: --format: '%s' (elf, raw, lime)\n",
-                        optarg);
+                strcmp(optarg, "lime") && strcmp(optarg, "dump-core")) {
+                fprintf(stderr, "xlsr: --format: '%s' (elf, raw, lime, "
+                        "dump-core)\n", optarg);
                 return -1;
             }
             e->format = optarg;

@@ -36,8 +36,9 @@ static const struct {
       "                [--store-domid D] [--console-domid D] "
       "[--checkpointed remus|colo] FILE|-" },
     { "plugins", cli_plugins, "plugins [-c CONF] [-v] [--default CONF]" },
-    { "export", cli_export, "export  [-c CONF] [--format elf|raw|lime] -o OUT "
-      "[--force] [--checkpointed remus|colo] FILE|-" },
+    { "export", cli_export, "export  [-c CONF] "
+      "[--format elf|raw|lime|dump-core] -o OUT [--force]\n"
+      "                [--checkpointed remus|colo] FILE|-" },
 };
 
 static void usage(FILE *f)

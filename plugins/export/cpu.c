@@ -88,6 +88,40 @@ void ex_cpu_from_pv64(struct ex_vcpu *v, const uint8_t *b, size_t len)
     v->valid = true;
 }
 
+static void wr(uint8_t *p, size_t n, uint64_t v)
+{
+    for (size_t i = 0; i < n; i++)
+        p[i] = (uint8_t)(v >> (8 * i));
+}
+
+#define PUT(b, type, member, v)                                            \
+    wr(b + offsetof(type, member), sizeof(((type *)0)->member), v)
+
+void ex_cpu_to_pv64(const struct ex_vcpu *v, uint8_t *b, size_t len)
+{
+    typedef struct vcpu_guest_context_x86_64 ctx_t;
+    if (len < sizeof(ctx_t))
+        return;
+    memset(b, 0, sizeof(ctx_t));
+#define R(m, val) PUT(b, ctx_t, user_regs.m, val)
+    R(rax, v->rax); R(rbx, v->rbx); R(rcx, v->rcx); R(rdx, v->rdx);
+    R(rbp, v->rbp); R(rsi, v->rsi); R(rdi, v->rdi); R(rsp, v->rsp);
+    R(r8, v->r8); R(r9, v->r9); R(r10, v->r10); R(r11, v->r11);
+    R(r12, v->r12); R(r13, v->r13); R(r14, v->r14); R(r15, v->r15);
+    R(rip, v->rip); R(rflags, v->rflags);
+    R(cs, v->cs); R(ss, v->ss); R(ds, v->ds); R(es, v->es);
+    R(fs, v->fs); R(gs, v->gs);
+#undef R
+    PUT(b, ctx_t, flags, VGCF_online | VGCF_in_kernel);
+    PUT(b, ctx_t, ctrlreg[0], v->cr0);
+    PUT(b, ctx_t, ctrlreg[2], v->cr2);
+    PUT(b, ctx_t, ctrlreg[3], v->cr3);
+    PUT(b, ctx_t, ctrlreg[4], v->cr4);
+    PUT(b, ctx_t, fs_base, v->fs_base);
+    PUT(b, ctx_t, gs_base_kernel, v->gs_base);
+    PUT(b, ctx_t, gs_base_user, v->kernel_gs_base);
+}
+
 struct ex_vcpu *ex_vcpus_get(struct ex_vcpus *vs, uint32_t id)
 {
     if (id >= EX_MAX_VCPUS)

@@ -40,18 +40,6 @@ struct tail {
     uint8_t b[TAIL_BUF];
 };
 
-static void put64(uint8_t *p, uint64_t v)
-{
-    for (int i = 0; i < 8; i++)
-        p[i] = (uint8_t)(v >> (8 * i));
-}
-
-static void put32(uint8_t *p, uint32_t v)
-{
-    for (int i = 0; i < 4; i++)
-        p[i] = (uint8_t)(v >> (8 * i));
-}
-
 static void put16(uint8_t *p, uint16_t v)
 {
     p[0] = (uint8_t)v;
@@ -81,14 +69,14 @@ static uint8_t *room(struct tail *t, size_t n, int *rc)
 static void phdr(uint8_t *p, uint32_t type, uint32_t flags, uint64_t off,
                  uint64_t addr, uint64_t size, uint64_t align)
 {
-    put32(p, type);
-    put32(p + 4, flags);
-    put64(p + 8, off);
-    put64(p + 16, addr);            /* p_vaddr */
-    put64(p + 24, addr);            /* p_paddr */
-    put64(p + 32, size);            /* p_filesz */
-    put64(p + 40, size);            /* p_memsz */
-    put64(p + 48, align);
+    ex_put32(p, type);
+    ex_put32(p + 4, flags);
+    ex_put64(p + 8, off);
+    ex_put64(p + 16, addr);            /* p_vaddr */
+    ex_put64(p + 24, addr);            /* p_paddr */
+    ex_put64(p + 32, size);            /* p_filesz */
+    ex_put64(p + 40, size);            /* p_memsz */
+    ex_put64(p + 48, align);
 }
 
 /* One note: namesz, descsz, type, name (padded to 4), desc. */
@@ -96,9 +84,9 @@ static uint8_t *note(uint8_t *p, const char *name, uint32_t type,
                      uint32_t descsz)
 {
     uint32_t nsz = (uint32_t)strlen(name) + 1;
-    put32(p, nsz);
-    put32(p + 4, descsz);
-    put32(p + 8, type);
+    ex_put32(p, nsz);
+    ex_put32(p + 4, descsz);
+    ex_put32(p + 8, type);
     memcpy(p + 12, name, nsz);
     return p + 12 + ((nsz + 3) & ~3u);
 }
@@ -118,9 +106,9 @@ static void prstatus(uint8_t *d, const struct ex_vcpu *v)
         v->rip, v->cs, v->rflags, v->rsp, v->ss, v->fs_base, v->gs_base,
         v->ds, v->es, v->fs, v->gs,
     };
-    put32(d + PR_PID, v->id + 1);   /* gdb numbers threads by pid */
+    ex_put32(d + PR_PID, v->id + 1);   /* gdb numbers threads by pid */
     for (int i = 0; i < 27; i++)
-        put64(d + PR_REG + 8 * i, regs[i]);
+        ex_put64(d + PR_REG + 8 * i, regs[i]);
 }
 
 static int write_notes(struct tail *t)
@@ -140,9 +128,9 @@ static int write_notes(struct tail *t)
         uint8_t *d = note(p, "XLSR", NT_XLSR_VCPU, XLSR_DESC);
         const uint64_t x[7] = { v->cr0, v->cr2, v->cr3, v->cr4, v->efer,
                                 v->kernel_gs_base, 0 };
-        put32(d, v->id);
+        ex_put32(d, v->id);
         for (int k = 0; k < 7; k++)
-            put64(d + 8 + 8 * k, x[k]);
+            ex_put64(d + 8 + 8 * k, x[k]);
     }
     return XLSR_OK;
 }
@@ -156,9 +144,9 @@ static void ehdr(uint8_t *e, uint64_t phoff, uint64_t phnum, uint64_t shoff)
     e[6] = 1;                       /* EV_CURRENT */
     put16(e + 16, 4);               /* ET_CORE */
     put16(e + 18, 62);              /* EM_X86_64 */
-    put32(e + 20, 1);
-    put64(e + 32, phoff);
-    put64(e + 40, shoff);
+    ex_put32(e + 20, 1);
+    ex_put64(e + 32, phoff);
+    ex_put64(e + 40, shoff);
     put16(e + 52, EHDR_SIZE);
     put16(e + 54, PHDR_SIZE);
     put16(e + 56, phnum >= PN_XNUM ? PN_XNUM : (uint16_t)phnum);
@@ -198,7 +186,7 @@ int ex_elf_finish(struct ex_state *s)
     if (shoff) {    /* PN_XNUM: section 0's sh_info holds the count */
         if (!(p = room(t, SHDR_SIZE, &rc)))
             return rc;
-        put32(p + 44, (uint32_t)phnum);
+        ex_put32(p + 44, (uint32_t)phnum);
     }
     if ((rc = flush(t)))
         return rc;

@@ -1,7 +1,7 @@
 /*
  * export.c - the export plugin's descriptor and lifecycle: guest memory
  * out of the libxc stream that follows LIBXC_CONTEXT, as an ELF core, a
- * raw image or a LiME file.  Bound like any LIBXC_CONTEXT handler
+ * raw image, a LiME file or xl dump-core's own format.  Bound like any LIBXC_CONTEXT handler
  * (conf/export.ini); `xlsr export` sets `output`, `format` and `force`.
  *
  * The output is vetted and created at init, before the stream's first
@@ -22,7 +22,8 @@
 static const struct xlsr_conf_key conf_keys[] = {
     { "format", XLSR_CONF_STRING, false, "elf",
       "elf (PT_LOAD per run of frames, NT_PRSTATUS per vCPU), raw (file "
-      "offset = guest physical address) or lime" },
+      "offset = guest physical address), lime, or dump-core (xl dump-core's "
+      "own ELF)" },
     { "output", XLSR_CONF_STRING, false, "",
       "file to write (`xlsr export -o`); empty: report the memory map only" },
     { "force", XLSR_CONF_BOOL, false, "false",
@@ -67,6 +68,7 @@ static int parse_format(struct ex_state *s, const char *f)
 {
     static const struct { const char *name; enum ex_format f; } t[] = {
         { "elf", EX_ELF }, { "raw", EX_RAW }, { "lime", EX_LIME },
+        { "dump-core", EX_DUMPCORE },
     };
     for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
         if (!strcmp(f, t[i].name)) {
@@ -74,7 +76,8 @@ static int parse_format(struct ex_state *s, const char *f)
             return XLSR_OK;
         }
     }
-    s->host->fail(s->h, "format = %s: expected elf, raw or lime", f);
+    s->host->fail(s->h, "format = %s: expected elf, raw, lime or dump-core",
+                  f);
     return XLSR_ERR_CONFIG;
 }
 
@@ -87,10 +90,10 @@ static int open_output(struct ex_state *s)
     }
     s->store = s->out.fd;
     s->base = s->format == EX_ELF ? EX_PAGE : 0;
-    if (s->format == EX_LIME) {
+    if (s->format == EX_LIME || s->format == EX_DUMPCORE) {
         s->store = ex_out_scratch(&s->out, why, sizeof(why));
         if (s->store < 0) {
-            s->host->fail(s->h, "LiME staging file: %s", why);
+            s->host->fail(s->h, "staging file: %s", why);
             return XLSR_ERR_CONFIG;
         }
     }

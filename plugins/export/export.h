@@ -32,7 +32,7 @@
  * MAX_BATCH_SIZE = 1024 (tools/libs/guest/xg_save_restore.h). */
 #define EX_MAX_BATCH    16384u
 
-enum ex_format { EX_ELF, EX_RAW, EX_LIME };
+enum ex_format { EX_ELF, EX_RAW, EX_LIME, EX_DUMPCORE };
 
 /* --- map.c: which pfns hold a page ---------------------------------- */
 struct ex_map {
@@ -94,6 +94,8 @@ struct ex_vcpus {
  * vcpu_guest_context (64-bit guests).  len is what the record holds. */
 void ex_cpu_from_hvm(struct ex_vcpu *v, const uint8_t *b, size_t len);
 void ex_cpu_from_pv64(struct ex_vcpu *v, const uint8_t *b, size_t len);
+/* The registers as a vcpu_guest_context_x86_64 of len bytes (dumpcore). */
+void ex_cpu_to_pv64(const struct ex_vcpu *v, uint8_t *b, size_t len);
 size_t ex_cpu_hvm_size(void);
 size_t ex_cpu_pv64_size(void);
 struct ex_vcpu *ex_vcpus_get(struct ex_vcpus *vs, uint32_t id);
@@ -123,6 +125,7 @@ struct ex_state {
     struct ex_vcpus cpu_next;   /* registers of the open checkpoint */
 
     uint32_t guest_type;        /* libxc domain header type */
+    uint32_t xen_major, xen_minor;  /* the saving Xen (domain header) */
     uint8_t pv_width;           /* X86_PV_INFO guest width, 4 or 8 */
     uint32_t checkpoints;       /* complete checkpoints */
     bool in_journal;            /* after the first complete checkpoint */
@@ -143,9 +146,13 @@ int ex_store_pages(struct ex_state *s, const uint64_t *pfns,
 int ex_store_commit(struct ex_state *s);    /* a checkpoint completed */
 void ex_store_drop(struct ex_state *s);     /* the open one never will */
 
-/* elf.c, lime.c: the final layout once every page is placed */
+/* elf.c, lime.c, dumpcore.c: the final layout once every page is placed */
 int ex_elf_finish(struct ex_state *s);
 int ex_lime_finish(struct ex_state *s);
+int ex_dumpcore_finish(struct ex_state *s);
+/* lime.c: len bytes from the staging store at `from` to the output. */
+int ex_copy_range(struct ex_state *s, uint64_t from, uint64_t to,
+                  uint64_t len);
 
 /* export.c */
 /* The pfn bound for the guest type just read from the domain header. */
@@ -165,6 +172,18 @@ static inline uint32_t ex_le32(const uint8_t *p)
 static inline uint64_t ex_le64(const uint8_t *p)
 {
     return (uint64_t)ex_le32(p) | (uint64_t)ex_le32(p + 4) << 32;
+}
+
+static inline void ex_put64(uint8_t *p, uint64_t v)
+{
+    for (int i = 0; i < 8; i++)
+        p[i] = (uint8_t)(v >> (8 * i));
+}
+
+static inline void ex_put32(uint8_t *p, uint32_t v)
+{
+    for (int i = 0; i < 4; i++)
+        p[i] = (uint8_t)(v >> (8 * i));
 }
 
 static inline uint32_t ex_be32(const uint8_t *p)

@@ -4,7 +4,8 @@
  * 1, start, end inclusive, reserved 0; LiME's lime.h) and the run's
  * bytes.  Where a run lands depends on every run before it, so the pages
  * wait in a scratch file laid out as raw (store.c) and are copied here
- * with copy_file_range (in-kernel; read/write where it is refused).
+ * with copy_file_range (in-kernel; read/write where it is refused), as
+ * dumpcore.c does.
  */
 #include <errno.h>
 #include <string.h>
@@ -35,7 +36,7 @@ static int copy_plain(struct ex_state *s, uint64_t from, uint64_t to,
     return XLSR_OK;
 }
 
-static int copy(struct ex_state *s, uint64_t from, uint64_t to, uint64_t len)
+int ex_copy_range(struct ex_state *s, uint64_t from, uint64_t to, uint64_t len)
 {
     off_t in = (off_t)from, out = (off_t)to;
     while (len) {
@@ -55,12 +56,6 @@ static int copy(struct ex_state *s, uint64_t from, uint64_t to, uint64_t len)
     return XLSR_OK;
 }
 
-static void put64(uint8_t *p, uint64_t v)
-{
-    for (int i = 0; i < 8; i++)
-        p[i] = (uint8_t)(v >> (8 * i));
-}
-
 int ex_lime_finish(struct ex_state *s)
 {
     uint64_t at = 0;
@@ -68,12 +63,12 @@ int ex_lime_finish(struct ex_state *s)
          pfn = end) {
         uint8_t h[32] = { 0 };
         uint64_t start = pfn << EX_PAGE_SHIFT, len = (end - pfn) * EX_PAGE;
-        put64(h, LIME_MAGIC | 1ull << 32);     /* magic, version 1 */
-        put64(h + 8, start);
-        put64(h + 16, start + len - 1);
+        ex_put64(h, LIME_MAGIC | 1ull << 32);     /* magic, version 1 */
+        ex_put64(h + 8, start);
+        ex_put64(h + 16, start + len - 1);
         int rc = ex_pwrite(s, s->out.fd, h, sizeof(h), at, "LiME header");
         if (!rc)
-            rc = copy(s, s->base + start, at + sizeof(h), len);
+            rc = ex_copy_range(s, s->base + start, at + sizeof(h), len);
         if (rc)
             return rc;
         at += sizeof(h) + len;

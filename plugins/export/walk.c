@@ -145,6 +145,8 @@ static int headers(struct walk *w)
     if (b[28] != 12 || b[29])
         return wfail(w, XLSR_ERR_STREAM, off + 28, "page_shift %u, expected "
                      "12", b[28] | b[29] << 8);
+    s->xen_major = ex_le32(b + 32);
+    s->xen_minor = ex_le32(b + 36);
     ex_set_limit(s);
     return XLSR_OK;
 }
@@ -412,6 +414,8 @@ static int layout(struct ex_state *s)
         rc = ex_elf_finish(s);
     else if (s->format == EX_LIME)
         rc = ex_lime_finish(s);
+    else if (s->format == EX_DUMPCORE)
+        rc = ex_dumpcore_finish(s);
     /* raw: complete as it is; the file ends with the last page */
     s->ready = rc == XLSR_OK;
     return rc;

@@ -18,6 +18,9 @@ Then, per format:
   raw   size = end of the last run; sampled bytes at offset = gpa; hole
         pages read as zeros.
   lime  its range headers (parsed here): one per run, ascending.
+  dump-core  libkdumpfile opens it as xc_core_elf and reads sampled
+        guest-physical pages (KDUMP_KPHYSADDR); .xen_pfn/.xen_p2m (parsed
+        here) lists exactly the stream's pfns.
 Prints "ok: ..." or fails with a reason (exit 1).
 """
 import random
@@ -41,6 +44,7 @@ class Ref:
     def __init__(self, path):
         self.f = open(path, "rb")
         self.committed, self.pending = {}, {}
+        self.types = {}                     # pfn -> page type, last copy
         self.cpu_committed, self.cpu_pending = {}, {}
         self.ckpts, self.in_ckpt_mode = 0, False
         self.guest = None
@@ -86,6 +90,7 @@ class Ref:
                 for e in ents:
                     if HAS_DATA[e >> 60]:
                         self.pending[e & ((1 << 52) - 1)] = off
+                        self.types[e & ((1 << 52) - 1)] = e >> 60
                         off += PAGE
             elif t == 0x09:
                 body = self.rd(ln)
@@ -215,6 +220,42 @@ def check_lime(ref, out, picks):
     return "%d ranges" % len(ranges)
 
 
+def check_dumpcore(ref, out, picks):
+    import kdumpfile
+    k = kdumpfile.kdumpfile(out)
+    if k.attr["file.format"] != "xc_core_elf":
+        die("libkdumpfile reads %s as %s" % (out, k.attr["file.format"]))
+    for p in picks:
+        got = k.read(kdumpfile.KDUMP_KPHYSADDR, p * PAGE, PAGE)
+        if bytes(got) != ref.page(p):
+            die("libkdumpfile: gpa %#x differs from the stream" % (p * PAGE))
+    # the pfn table, read here from the section headers
+    f = open(out, "rb")
+    e = f.read(64)
+    shoff, = struct.unpack_from("<Q", e, 40)
+    shnum, strndx = struct.unpack_from("<HH", e, 60)
+    hs = []
+    for i in range(shnum):
+        f.seek(shoff + 64 * i)
+        hs.append(struct.unpack("<IIQQQQIIQQ", f.read(64)))
+    f.seek(hs[strndx][4])
+    names = f.read(hs[strndx][5])
+    sec = {names[h[0]:names.index(b"\0", h[0])].decode(): h for h in hs}
+    name = ".xen_p2m" if ".xen_p2m" in sec else ".xen_pfn"
+    esz = 16 if name == ".xen_p2m" else 8
+    f.seek(sec[name][4])
+    tab = f.read(sec[name][5])
+    pfns = [struct.unpack_from("<Q", tab, esz * i)[0]
+            for i in range(len(tab) // esz)]
+    if pfns != sorted(ref.committed):
+        die("%s lists %d pfns, the stream %d" % (name, len(pfns),
+                                                 len(ref.committed)))
+    if sec[".xen_pages"][5] != PAGE * len(pfns):
+        die(".xen_pages size %d for %d pages" % (sec[".xen_pages"][5],
+                                                 len(pfns)))
+    return "%s of %d pfns, libkdumpfile xc_core_elf" % (name, len(pfns))
+
+
 def main():
     args = sys.argv[1:]
     n = 200
@@ -225,7 +266,8 @@ def main():
     stream, fmt, out = args
     ref = Ref(stream).walk()
     picks = samples(ref, n)
-    what = {"elf": check_elf, "raw": check_raw, "lime": check_lime}[fmt](
+    what = {"elf": check_elf, "raw": check_raw, "lime": check_lime,
+            "dump-core": check_dumpcore}[fmt](
         ref, out, picks)
     print("ok: %s: %d pages, %s, %d sampled pages equal the stream%s" %
           (fmt, len(ref.committed), what, len(picks),

@@ -25,7 +25,7 @@ EOT
 
 # export_all STREAM: every format exported and judged.
 export_all() {
-    for fmt in elf raw lime; do
+    for fmt in elf raw lime dump-core; do
         expect 0 "$XLSR" export -c "$(econf)" --format $fmt -o "$T/m.$fmt" "$1"
         out_has "^export: ok: $T/m.$fmt"
         run $CHECK "$1" $fmt "$T/m.$fmt"

@@ -11,7 +11,8 @@ t_hvm_holes_and_repeats() {
     need_readers
     $XGEN --pass 0-63,100-120,300 --pass 5,7,100,300 -o "$T/s"
     export_all "$T/s"
-    has "$T/out" '3 ranges'
+    run $CHECK "$T/s" lime "$T/m.lime"
+    out_has '3 ranges'
 }
 
 # PV: pfn-indexed, vCPU registers from X86_PV_VCPU_BASIC.
@@ -49,7 +50,7 @@ t_checkpoints_complete() {
 t_pipe_input() {
     need_readers
     $XGEN --pass 0-500,1000-1100 --pass 3,1000 -o "$T/s"
-    for fmt in elf raw lime; do
+    for fmt in elf raw lime dump-core; do
         cat "$T/s" | "$XLSR" export -c "$(econf)" --format $fmt \
             -o "$T/p.$fmt" - >"$T/out" 2>"$T/err" || { cat "$T/err"; fail "pipe $fmt"; }
         $CHECK "$T/s" $fmt "$T/p.$fmt" || fail "pipe $fmt judged wrong"
@@ -79,7 +80,7 @@ t_truncated_leaves_nothing() {
     $XGEN --pass 0-99 -o "$T/s"
     mkdir "$T/o"
     head -c 200000 "$T/s" >"$T/cut"
-    for fmt in elf raw lime; do
+    for fmt in elf raw lime dump-core; do
         expect 1 "$XLSR" export -c "$(econf)" --format $fmt -o "$T/o/m" "$T/cut"
         err_has 'record PAGE_DATA \(0x1\).*stream ends before libxc END'
     done

@@ -159,6 +159,8 @@ EOT
         res xenstore_plugin_rc $?
     fi
 
+    # xlsr export against xl dump-core (guest-tests/export-dumpcore.sh).
+    [ -f /xlsr/guest-tests/export-dumpcore.sh ] && DOMID=$domid OUT=/out sh /xlsr/guest-tests/export-dumpcore.sh >>$R 2>/out/export-dumpcore.err
     timeout 60 xl destroy "$domid"
     res destroy_rc $?
 fi
