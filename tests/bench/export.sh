@@ -4,8 +4,8 @@
 # filesystem, and `cp` + `sync FILE` (the export fsyncs its output before
 # naming it, so that is the like-for-like figure).  Goal: >= 0.9x cp's
 # throughput for raw and ELF (pages land at their final offset in one
-# pass); LiME copies once more (its offsets need the whole map).  Peak RSS
-# of each export (GNU time); goal < 16 MiB + the map (32 KiB here).
+# pass); LiME and dump-core copy once more (offsets need the whole map).
+# Peak RSS of each export (GNU time); goal < 16 MiB + the map (32 KiB).
 # Each time is the best of $BENCH_RUNS (default 3) after a warm-up read.
 set -eu
 B=${XLSR_BUILD:-build}
@@ -61,7 +61,7 @@ cp_t=$(best "cp '$tmp/img.xl' '$tmp/out'")
 cps_t=$(best "cp '$tmp/img.xl' '$tmp/out' && sync '$tmp/out'")
 echo "cp:               ${cp_t}s"
 echo "cp + sync FILE:   ${cps_t}s"
-for fmt in raw elf lime; do
+for fmt in raw elf lime dump-core; do
     cmd="$X export -q -c '$conf' --format $fmt -o '$tmp/out' '$tmp/img.xl'"
     t=$(best "$cmd")
     echo "export $fmt:" "${t}s" "$(ratio "$cp_t" "$t")x cp," \
