@@ -13,7 +13,8 @@ counting the times that pfn was sent, so a stale copy is told apart.
 
   gen-export.py [--pv] [--xl MAXMEMKB] --pass PFNS [--pass PFNS ...]
                 [--ckpt PFNS ...] [--cut-last] [--rip N] [--vcpus N] -o OUT
-PFNS: "0-15,32,40-47" (one PAGE_DATA per 64 pfns of each list).
+PFNS: "0-15,32,40-47,100-199/2" (/N: every Nth; one PAGE_DATA per 64
+pfns of each list).
 --pass lists are live passes before the first checkpoint (or END);
 each --ckpt is one checkpoint (its pages, vCPU state, CHECKPOINT, libxl
 CHECKPOINT_END).  Without --ckpt the stream ends with libxc END; with
@@ -35,9 +36,13 @@ def rec(t, body):
 def pfns_of(spec):
     out = []
     for part in spec.split(","):
+        step = 1
+        if "/" in part:
+            part, step = part.split("/")
+            step = int(step, 0)
         if "-" in part:
             a, b = part.split("-")
-            out += range(int(a, 0), int(b, 0) + 1)
+            out += range(int(a, 0), int(b, 0) + 1, step)
         elif part:
             out.append(int(part, 0))
     return out
