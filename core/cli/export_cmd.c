@@ -101,6 +101,11 @@ static int parse(int argc, char **argv, struct export_opts *e, char *cbuf,
         fprintf(stderr, "xlsr: export needs -o OUTPUT\n");
         return -1;
     }
+    if (!strcmp(e->output, "-")) {  /* layouts are written out of order */
+        fprintf(stderr, "xlsr: export writes a file, not standard output: "
+                "-o -\n");
+        return -1;
+    }
     if (optind != argc - 1) {
         fprintf(stderr, "xlsr: expected one input (a file, or - for "
                 "standard input)\n");
