@@ -1,8 +1,8 @@
 # tests/xen/t-xen-export.sh - xlsr export against `xl dump-core` on a real
 # Xen 4.17 (the boot of t-xen.sh, shared within one test run): the PV
 # heartbeat guest is saved with `xl save -p` (suspended, saved, left
-# paused), dumped with `xl dump-core` as it stays paused, and xlsr's
-# dump-core export of the save must hold every page the dump-core holds,
+# paused) into a pipe that xlsr exports from, dumped with `xl dump-core`
+# as it stays paused, and the export must hold every page the dump-core holds,
 # byte for byte (page tables compared as the saver normalises them).  dom0
 # step: tests/xen/guest-tests/export-dumpcore.sh; judge:
 # tests/export/cmp-dumpcore.py.
@@ -24,8 +24,8 @@ t_xen_export_dumpcore() {
     want export_mode 600
     # the whole of memory, on both sides
     want export_pages_theirs '[1-9][0-9]{7,}'
-    [ "$(xen_result export_pages_theirs)" = "$(xen_result export_pages_ours)" ] ||
-        fail "dump-core .xen_pages $(xen_result export_pages_theirs) bytes, export $(xen_result export_pages_ours)"
+    [ "$(xen_result export_pages_theirs)" = "$(xen_result export_raw_bytes)" ] ||
+        fail "dump-core .xen_pages $(xen_result export_pages_theirs) bytes, export $(xen_result export_raw_bytes)"
     run /usr/bin/python3 "$XLSR_TOP/tests/export/cmp-dumpcore.py" "$S"
     cat "$T/out"
     [ "$RC" = 0 ] || fail "export and dump-core differ"
