@@ -3,7 +3,7 @@
 # (tests/xen/t-xen-export.sh judges it on the host).  A fresh heartbeat
 # guest "hbx" (created by xl: `xl save` needs libxl's stored domain
 # configuration) is saved with `xl save -p` (it suspends, is saved and is
-# left paused: it never runs again) into a pipe that `xlsr export --format
+# left paused: it never runs again) into a FIFO that `xlsr export --format
 # raw` reads, then dumped with `xl dump-core` as it stays paused.  The
 # dump-core's .xen_pages are compared with the raw export by cmp here;
 # only the pages that differ (a PV dump-core holds page tables with
@@ -53,13 +53,21 @@ while ! grep -q '^heartbeat 1' $CONS/guest-hbx.log 2>/dev/null && [ $i -lt 90 ];
     sleep 1; i=$((i + 1))
 done
 res export_create_secs "$(since "$t0")"
-# The save goes straight into xlsr through a pipe (dom0's tmpfs holds
-# two ~100 MB images beside the suite's own, not three).
+# The save goes straight into xlsr through a FIFO (dom0's tmpfs holds two
+# ~100 MB images beside the suite's own, not three; xl opens a file name,
+# and nothing reached a /dev/stdout pipe).
 t0=$(up)
-timeout 300 sh -c '{ xl save -p hbx /dev/stdout 2>/tmp/exp-save.log;
-      echo $? >/tmp/exp-save.rc; } |
-    xlsr export -c /tmp/export.ini --format raw -o /tmp/exp.raw - \
-        >/tmp/exp-export.out 2>&1; echo $? >/tmp/exp-export.rc'
+rm -f /tmp/exp.fifo; mkfifo /tmp/exp.fifo
+timeout 120 xlsr export -c /tmp/export.ini --format raw -o /tmp/exp.raw \
+    /tmp/exp.fifo >/tmp/exp-export.out 2>&1 &
+xp=$!
+timeout 100 xl save -p hbx /tmp/exp.fifo >/tmp/exp-save.log 2>&1
+r=$?
+echo $r >/tmp/exp-save.rc
+[ $r = 0 ] || kill $xp      # xlsr may still wait for a writer
+wait $xp
+echo $? >/tmp/exp-export.rc
+rm -f /tmp/exp.fifo
 res export_save_rc "$(cat /tmp/exp-save.rc 2>/dev/null)"
 res export_rc "$(cat /tmp/exp-export.rc 2>/dev/null)"
 res export_secs "$(since "$t0")"
