@@ -29,5 +29,5 @@ t_xen_export_dumpcore() {
     run /usr/bin/python3 "$XLSR_TOP/tests/export/cmp-dumpcore.py" "$S"
     cat "$T/out"
     [ "$RC" = 0 ] || fail "export and dump-core differ"
-    echo "NOTE: xl save -p $(xen_result export_save_secs) s, xl dump-core $(xen_result export_dumpcore_secs) s, xlsr export in dom0 $(xen_result export_secs) s, compare $(xen_result export_compare_secs) s; $(cat "$T/out")"
+    echo "NOTE: xl save -p into xlsr export (FIFO) $(xen_result export_secs) s, xl dump-core $(xen_result export_dumpcore_secs) s, compare in dom0 $(xen_result export_compare_secs) s; $(cat "$T/out")"
 }
