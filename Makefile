@@ -150,10 +150,12 @@ bench: deps-check
 # What install ships: everything but the tests (no cmocka needed) and the
 # example plugins (sources under the doc directory instead).
 INSTALL_PLUGINS := $(filter-out $(EXAMPLE_PLUGINS),$(PLUGINS))
+# The configurations install ships: the default, and `xlsr export`'s.
+CONFS       := xlsr.ini export.ini
 MANPAGES    := $(BUILD)/man/xlsr.1 $(BUILD)/man/xlsr.ini.5 $(BUILD)/man/xlsr-plugin.7
 DIST_OUTPUTS := $(CORE_OUTPUTS) \
                 $(patsubst %,$(BUILD)/plugins/%.so,$(INSTALL_PLUGINS)) \
-                $(MANPAGES) $(BUILD)/xlsr.ini
+                $(MANPAGES) $(patsubst %,$(BUILD)/%,$(CONFS))
 EXAMPLE_DOCS := $(foreach e,$(EXAMPLE_PLUGINS),$(wildcard \
                 plugins/examples/$(e)/*.[ch] plugins/examples/$(e)/README.md \
                 plugins/examples/$(e)/Makefile))
@@ -163,8 +165,8 @@ build-dist: $(DIST_OUTPUTS)
 
 build-all: $(DIST_OUTPUTS) $(PLUGIN_SOS) $(TEST_PLUGIN_SOS) $(TEST_BINS)
 
-# The default configuration, pointing at the installed plugins.
-$(BUILD)/xlsr.ini: conf/xlsr.ini $(PATHS_STAMP)
+# The shipped configurations, pointing at the installed plugins.
+$(BUILD)/%.ini: conf/%.ini $(PATHS_STAMP)
 	@mkdir -p $(@D)
 	sed -e 's|^plugin_dir *=.*|plugin_dir = $(PLUGINDIR)|' $< >$@
 
@@ -213,7 +215,7 @@ install: build-dist
 	    $(DESTDIR)$(PLUGINDIR)/
 	install -m 0644 $(BUILD)/pkgconfig/xlsr.pc $(BUILD)/pkgconfig/xlsr-plugin.pc \
 	    $(DESTDIR)$(PKGCONFIGDIR)/
-	install -m 0644 $(BUILD)/xlsr.ini $(DESTDIR)$(SYSCONFDIR)/xlsr/xlsr.ini
+	install -m 0644 $(patsubst %,$(BUILD)/%,$(CONFS)) $(DESTDIR)$(SYSCONFDIR)/xlsr/
 	install -m 0644 $(BUILD)/man/xlsr.1 $(DESTDIR)$(MANDIR)/man1/
 	install -m 0644 $(BUILD)/man/xlsr.ini.5 $(DESTDIR)$(MANDIR)/man5/
 	install -m 0644 $(BUILD)/man/xlsr-plugin.7 $(DESTDIR)$(MANDIR)/man7/
@@ -230,14 +232,16 @@ install: build-dist
 	    echo "install: staged in $(DESTDIR); run ldconfig once installed for real"; \
 	fi
 
-# The configuration is kept when it was edited since install (an
+# A configuration is kept when it was edited since install (an
 # operator's file is theirs); everything else install wrote goes.
-uninstall: $(BUILD)/xlsr.ini
+uninstall: $(patsubst %,$(BUILD)/%,$(CONFS))
 	rm -f $(foreach f,$(INSTALLED_FILES),$(DESTDIR)$(f))
-	@c=$(DESTDIR)$(SYSCONFDIR)/xlsr/xlsr.ini; \
-	if [ -f "$$c" ] && ! cmp -s "$$c" $(BUILD)/xlsr.ini; then \
-	    echo "uninstall: $$c was edited: kept"; \
-	else rm -f "$$c"; fi
+	@for f in $(CONFS); do \
+	    c=$(DESTDIR)$(SYSCONFDIR)/xlsr/$$f; \
+	    if [ -f "$$c" ] && ! cmp -s "$$c" $(BUILD)/$$f; then \
+	        echo "uninstall: $$c was edited: kept"; \
+	    else rm -f "$$c"; fi; \
+	done
 	-@for d in $(OWN_DIRS); do \
 	    [ -d "$(DESTDIR)$$d" ] && rmdir "$(DESTDIR)$$d" 2>/dev/null; done; true
 

@@ -21,9 +21,12 @@ run_pkgs="gcc make libc6-dev pkg-config libxen-dev libinih-dev libyajl-dev \
 # xxd for byte checks, python3 for verify-stream-v2, python3-jsonschema
 # to check --json output, bash-completion for the completion test, clang
 # for the clang build test, man-db for the man pages, util-linux for
-# unshare (the --syslog test), bsdutils for script (the progress test).
+# unshare (the --syslog test), bsdutils for script (the progress test);
+# the export tests' independent readers: readelf (binutils) and
+# python3-libkdumpfile.
 check_pkgs="xen-utils-4.17 xenstore-utils zstd time xxd python3 \
-    python3-jsonschema bash-completion clang man-db util-linux bsdutils"
+    python3-jsonschema bash-completion clang man-db util-linux bsdutils \
+    binutils python3-libkdumpfile"
 # `make deb-check`: Debian packaging tools (not needed by make check).
 deb_pkgs="dpkg-dev debhelper lintian fakeroot git"
 # The real-Xen suite's embedding toolstack reads JSON (xl config, QMP)

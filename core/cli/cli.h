@@ -23,6 +23,9 @@ struct cli_opts {
     bool have_domid;
     struct xlsr_restore_ctx ctx;
     struct cli_json *out;       /* --json: the writer; NULL otherwise */
+    /* export: -o, --format (the output's layout), --force. */
+    const char *output, *mem_format;
+    bool force;
     uint64_t input_size;        /* a regular file's size, for progress */
     /* Set while a progress line is on the terminal (see cli_log). */
     bool progress_shown;
@@ -41,6 +44,9 @@ struct cli_option {
     const char *choices;        /* "auto xl libxl" for completion, or NULL */
     const char *help;
     int (*set)(struct cli_opts *o, const char *arg);
+    /* NULL: any command that lists the name; else only this command, and
+     * the generic entry of the same name is not that command's. */
+    const char *only;
 };
 
 /*
@@ -76,6 +82,7 @@ int cli_help(int argc, char **argv);
 /* The subcommands. */
 int cli_stream(struct cli_opts *o);
 int cli_plugins(struct cli_opts *o);
+int cli_export(struct cli_opts *o);
 
 /* Loads the configuration, printing any error; NULL on failure. */
 struct xlsr_config *cli_load_config(struct cli_opts *o, const char *path);

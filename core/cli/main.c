@@ -52,6 +52,19 @@ const struct cli_command cli_commands[] = {
       "lists each record type with its plugin file, version and ABI, marks "
       "what differs from the default configuration (or --default CONF), "
       "and exits. Checks only a real restore makes are left to restore." },
+    { "export", cli_export, XLSR_MODE_VERIFY, "FILE|-",
+      "config verbose quiet syslog format output force checkpointed",
+      "write the guest's memory out of a stream (ELF, raw, LiME, dump-core)",
+      "Writes the guest memory a save or migration stream carries to OUT, "
+      "through the exporter export.ini binds to LIBXC_CONTEXT "
+      "(plugins/export): an ELF core with one PT_LOAD per run of frames "
+      "and a note per vCPU, a raw image (file offset = guest physical "
+      "address), LiME, or xl dump-core's own ELF. Every other record is "
+      "checked as verify does; nothing but OUT is written, created 0600 "
+      "and named only when the stream succeeded. A checkpointed stream "
+      "gives the memory of its last complete checkpoint. The "
+      "configuration defaults to $XLSR_EXPORT_CONFIG, else export.ini "
+      "beside the default xlsr.ini. See docs/export.md." },
     { NULL, NULL, 0, NULL, NULL, NULL, NULL },
 };
 

@@ -152,58 +152,102 @@ static int set_console_port(struct cli_opts *o, const char *a)
     return port("console-port", a, &o->ctx.console_port);
 }
 
+/* export's own: the output file and its layout (plugins/export). */
+static int set_output(struct cli_opts *o, const char *a)
+{
+    if (!*a || !strcmp(a, "-")) {   /* layouts are written out of order */
+        fprintf(stderr, "xlsr: -o: export writes a file, not standard "
+                "output ('%s')\n", a);
+        return -1;
+    }
+    o->output = a;
+    return 0;
+}
+
+static int set_force(struct cli_opts *o, const char *a)
+{
+    (void)a;
+    o->force = true;
+    return 0;
+}
+
+static int set_mem_format(struct cli_opts *o, const char *a)
+{
+    static const char *const names[] = { "elf", "raw", "lime", "dump-core" };
+    for (size_t i = 0; i < sizeof(names) / sizeof(*names); i++) {
+        if (!strcmp(a, names[i])) {
+            o->mem_format = a;
+            return 0;
+        }
+    }
+    fprintf(stderr, "xlsr: --format: '%s' is none of elf, raw, lime, "
+            "dump-core\n", a);
+    return -1;
+}
+
 /* --- the table ----------------------------------------------------- */
 
 const struct cli_option cli_options[] = {
     { "config", 'c', "CONF", NULL,
       "configuration file (default: $XLSR_CONFIG, else "
-      XLSR_DEFAULT_CONFIG ")", set_config },
+      XLSR_DEFAULT_CONFIG ")", set_config, NULL },
     { "verbose", 'v', NULL, NULL,
       "more detail: debug log lines; dump lists the libxc records inside "
-      "LIBXC_CONTEXT; plugins lists each plugin's keys", set_verbose },
+      "LIBXC_CONTEXT; plugins lists each plugin's keys", set_verbose, NULL },
     { "quiet", 'q', NULL, NULL,
-      "no info log lines (warnings and errors still)", set_quiet },
+      "no info log lines (warnings and errors still)", set_quiet, NULL },
     { "json", 0, NULL, NULL,
       "machine-readable output on stdout, one JSON object per line (see "
-      "JSON OUTPUT in xlsr(1)); logs stay on stderr", set_json },
+      "JSON OUTPUT in xlsr(1)); logs stay on stderr", set_json, NULL },
     { "syslog", 0, NULL, NULL,
       "log to syslog (facility daemon, ident xlsr) instead of stderr; the "
-      "final error is also printed on stderr", set_syslog },
+      "final error is also printed on stderr", set_syslog, NULL },
     { "format", 0, "FMT", "auto xl libvirt xenopsd libxl libxc",
       "auto (default: the layers are detected from the first bytes), or "
       "the outermost layer the stream must have: xl (an xl save header), "
       "libvirt (a libvirt save header), xenopsd (a XenServer suspend "
       "image), libxl (a bare libxl v2 stream) or libxc (a bare libxc "
-      "stream); see docs/containers.md", set_format },
+      "stream); see docs/containers.md", set_format, NULL },
     { "strict", 0, NULL, NULL,
       "bytes after END are an error (by default counted and reported: a "
-      "live xl migrate carries its handshake there)", set_strict },
+      "live xl migrate carries its handshake there)", set_strict, NULL },
     { "checkpointed", 0, "KIND", "remus colo",
       "remus or colo: colo makes the core route COLO's CHECKPOINT_STATE "
       "records (checkpointed streams need no flag otherwise)",
-      set_checkpointed },
+      set_checkpointed, NULL },
     { "domid", 0, "N", NULL,
-      "the domain to restore into (required)", set_domid },
+      "the domain to restore into (required)", set_domid, NULL },
     { "dm-domid", 0, "M", NULL,
-      "the domain running the device model (default 0)", set_dm_domid },
+      "the domain running the device model (default 0)", set_dm_domid, NULL },
     { "dry-run", 0, NULL, NULL,
-      "print what each plugin would do, change nothing", set_dry_run },
+      "print what each plugin would do, change nothing", set_dry_run, NULL },
     { "store-port", 0, "P", NULL,
       "xenstore event channel already set up by the toolstack",
-      set_store_port },
+      set_store_port, NULL },
     { "console-port", 0, "P", NULL,
       "console event channel already set up by the toolstack",
-      set_console_port },
+      set_console_port, NULL },
     { "store-domid", 0, "D", NULL,
       "domain serving the guest's xenstore ring (default 0)",
-      set_store_domid },
+      set_store_domid, NULL },
     { "console-domid", 0, "D", NULL,
-      "domain serving the guest's console (default 0)", set_console_domid },
+      "domain serving the guest's console (default 0)", set_console_domid, NULL },
     { "default", 0, "CONF", NULL,
       "compare with this configuration instead of the built-in default",
-      set_default },
-    { "help", 'h', NULL, NULL, "this help", NULL },
-    { NULL, 0, NULL, NULL, NULL, NULL },
+      set_default, NULL },
+    { "format", 0, "FMT", "elf raw lime dump-core",
+      "the output's layout: elf (default: an ELF core, one PT_LOAD per run "
+      "of guest frames, a note per vCPU), raw (file offset = guest "
+      "physical address, holes sparse), lime (LiME ranges) or dump-core "
+      "(xl dump-core's own ELF)", set_mem_format, "export" },
+    { "output", 'o', "OUT", NULL,
+      "the file to write (created 0600, named only once complete)",
+      set_output, "export" },
+    { "force", 0, NULL, NULL,
+      "replace OUT if it exists (a regular file only)", set_force,
+      "export" },
+    { "help", 'h', NULL, NULL, "this help", NULL, NULL },
+    { NULL, 0, NULL, NULL, NULL, NULL, NULL },
 };
 
 const struct cli_option *cli_option_find(const char *name)
@@ -230,6 +274,14 @@ bool cli_command_takes(const struct cli_command *c,
     size_t n = strlen(opt->name);
     if (!strcmp(opt->name, "help"))
         return true;
+    if (opt->only && strcmp(opt->only, c->name))
+        return false;
+    /* A command with its own entry of this name does not take the
+     * generic one (export's --format is the output's layout). */
+    for (const struct cli_option *q = cli_options; !opt->only && q->name; q++)
+        if (q->only && !strcmp(q->only, c->name) &&
+            !strcmp(q->name, opt->name))
+            return false;
     for (const char *p = c->options; p && *p;) {
         size_t w = strcspn(p, " ");
         if (w == n && !strncmp(p, opt->name, n))
@@ -308,6 +360,12 @@ int cli_parse(const struct cli_command *c, int argc, char **argv,
                     p = q;
         if (!p)
             return 2;
+        /* getopt found the first entry of that name: this command's own
+         * entry may be another. */
+        for (const struct cli_option *q = cli_options;
+             !cli_command_takes(c, p) && q->name; q++)
+            if (!strcmp(q->name, p->name) && cli_command_takes(c, q))
+                p = q;
         if (!cli_command_takes(c, p)) {
             fprintf(stderr, "xlsr %s: --%s is not an option of %s (see "
                     "xlsr help %s)\n", c->name, p->name, c->name, c->name);

@@ -469,6 +469,37 @@ XLSR_API const char *xlsr_config_get(const struct xlsr_config *c,
     return s ? xlsr__conf_get(s, key, NULL) : NULL;
 }
 
+XLSR_API int xlsr_config_set(struct xlsr_config *c, uint32_t type,
+                             const char *key, const char *value)
+{
+    struct xlsr_conf_section *s = (struct xlsr_conf_section *)
+        section_for(c, type);
+    if (!s)
+        return XLSR_ERR_CONFIG;
+    char *v = strdup(value);
+    if (!v)
+        return XLSR_ERR_NOMEM;
+    for (size_t i = 0; i < s->nkv; i++) {
+        if (!strcmp(s->kv[i].key, key)) {
+            free(s->kv[i].value);
+            s->kv[i].value = v;
+            s->kv[i].line = 0;
+            return XLSR_OK;
+        }
+    }
+    struct xlsr_conf_kv *kv = realloc(s->kv, (s->nkv + 1) * sizeof(*kv));
+    char *k = strdup(key);
+    if (kv)
+        s->kv = kv;
+    if (!kv || !k) {
+        free(k);
+        free(v);
+        return XLSR_ERR_NOMEM;
+    }
+    s->kv[s->nkv++] = (struct xlsr_conf_kv){ .key = k, .value = v };
+    return XLSR_OK;
+}
+
 XLSR_API void xlsr_config_keys(const struct xlsr_config *c, uint32_t type,
                                void (*fn)(void *opaque, const char *key,
                                           const char *value),

@@ -7,7 +7,7 @@ set -u
 here=$(cd "$(dirname "$0")" && pwd)
 export XLSR_BUILD=$(cd "${XLSR_BUILD:-build}" && pwd)
 status=0
-for b in libxc verify-seek emulator checkpoint sessions; do
+for b in libxc verify-seek emulator checkpoint sessions export; do
     f=$here/$b.sh
     [ -f "$f" ] || { echo "== $b: not present"; continue; }
     echo "== $b"

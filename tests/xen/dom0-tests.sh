@@ -117,6 +117,9 @@ EOT
         res "$(echo "$n" | tr -- '-' '_')_rc" $?
     done
 
+    # xlsr export against xl dump-core (image-tests/export-dumpcore.sh:
+    # its own guest, not the restored one).
+    [ -f /xlsr/image-tests/export-dumpcore.sh ] && OUT=/out sh /xlsr/image-tests/export-dumpcore.sh >>$R 2>/out/export-dumpcore.err
     timeout 60 xl destroy "$domid"
     res destroy_rc $?
 fi

@@ -78,6 +78,14 @@ size_t xlsr_config_types(const struct xlsr_config *cfg, uint32_t *types,
 /* A key of the section of a record type, or NULL. */
 const char *xlsr_config_get(const struct xlsr_config *cfg, uint32_t type,
                             const char *key);
+/* Sets a key of the section of a record type, replacing the file's value
+ * (the command line's way to hand a plugin its per-run keys, as `xlsr
+ * export` does for -o and --format).  The key is checked against the
+ * plugin's declared keys when a session opens, like any other; errors on
+ * it name line 0.  XLSR_OK, XLSR_ERR_CONFIG when the type has no section,
+ * or XLSR_ERR_NOMEM. */
+int xlsr_config_set(struct xlsr_config *cfg, uint32_t type, const char *key,
+                    const char *value);
 /* Calls fn for every key of that section, in file order. */
 void xlsr_config_keys(const struct xlsr_config *cfg, uint32_t type,
                       void (*fn)(void *opaque, const char *key,

@@ -1,0 +1,168 @@
+/*
+ * dumpcore.c - the layout `xl dump-core` writes (Xen's
+ * docs/misc/dump-core-format.txt; the writer is tools/libs/ctrl/xc_core.c),
+ * so crash and libkdumpfile read an export as they read a dump-core:
+ *
+ *   ELF64 ET_CORE header, no program headers
+ *   section headers: null, .shstrtab, .note.Xen, .xen_prstatus,
+ *                    .xen_pages, .xen_pfn (HVM/PVH) or .xen_p2m (PV)
+ *   .shstrtab
+ *   .note.Xen       "Xen" notes NONE, HEADER (magic, vCPUs, pages, page
+ *                   size), XEN_VERSION (the saving Xen's major.minor from
+ *                   the stream; the rest empty), FORMAT_VERSION 1
+ *   .xen_prstatus   one vcpu_guest_context_x86_64 per vCPU, rebuilt from
+ *                   the registers cpu.c keeps (general registers, segment
+ *                   selectors, FS/GS bases, cr0/2/3/4; not the FPU, trap
+ *                   table or callbacks)
+ *   .xen_pages      every present page, ascending pfn, page-aligned
+ *   .xen_pfn        u64 pfn per page (HVM/PVH), or .xen_p2m {pfn, gmfn}
+ *                   per page (PV) with gmfn = pfn: the save already
+ *                   rewrote the guest's page tables and cr3 to pfns, so
+ *                   the identity keeps the image consistent
+ *
+ * Pages wait in a raw scratch file (store.c) like LiME's and are copied
+ * here run by run.
+ */
+#include <string.h>
+
+#include "export.h"
+
+#define NOTE_NONE       0x2000000u
+#define NOTE_HEADER     0x2000001u
+#define NOTE_VERSION    0x2000002u
+#define NOTE_FORMAT     0x2000003u
+#define MAGIC_PV        0xF00FEBEDull
+#define MAGIC_HVM       0xF00FEBEEull
+/* xen_dumpcore_elfnote_xen_version_desc: major, minor (u64 each),
+ * extraversion[16], compile_info (64 + 16 + 32 + 32), capabilities[1024],
+ * changeset[64], platform_parameters (u64), pagesize (u64). */
+#define VERSION_DESC    (8 + 8 + 16 + 144 + 1024 + 64 + 8 + 8)
+#define NSEC            6
+
+static const char strtab[] = "\0.shstrtab\0.note.Xen\0.xen_prstatus\0"
+                             ".xen_pages\0.xen_pfn\0.xen_p2m";
+enum { N_STRTAB = 1, N_NOTE = 11, N_PRSTATUS = 21, N_PAGES = 35,
+       N_PFN = 46, N_P2M = 55 };
+
+static uint8_t *note(uint8_t *p, uint32_t type, uint32_t descsz)
+{
+    ex_put32(p, 4);
+    ex_put32(p + 4, descsz);
+    ex_put32(p + 8, type);
+    memcpy(p + 12, "Xen", 4);
+    return p + 16;
+}
+
+static size_t notes(struct ex_state *s, uint8_t *p, uint32_t nvcpu)
+{
+    uint8_t *start = p;
+    p = note(p, NOTE_NONE, 0);
+    p = note(p, NOTE_HEADER, 32);
+    ex_put64(p, s->guest_type == 1 ? MAGIC_PV : MAGIC_HVM);
+    ex_put64(p + 8, nvcpu);
+    ex_put64(p + 16, s->map.pages);
+    ex_put64(p + 24, EX_PAGE);
+    p += 32;
+    p = note(p, NOTE_VERSION, VERSION_DESC);
+    memset(p, 0, VERSION_DESC);
+    ex_put64(p, s->xen_major);
+    ex_put64(p + 8, s->xen_minor);
+    ex_put64(p + VERSION_DESC - 8, EX_PAGE);
+    p += VERSION_DESC;
+    p = note(p, NOTE_FORMAT, 8);
+    ex_put64(p, 1);
+    return (size_t)(p + 8 - start);
+}
+
+static void shdr(uint8_t *p, uint32_t name, uint32_t type, uint64_t off,
+                 uint64_t size, uint64_t align, uint64_t entsize)
+{
+    memset(p, 0, 64);
+    ex_put32(p, name);
+    ex_put32(p + 4, type);
+    ex_put64(p + 24, off);
+    ex_put64(p + 32, size);
+    ex_put64(p + 48, align);
+    ex_put64(p + 56, entsize);
+}
+
+/* Everything before .xen_pages: headers, strings, notes, contexts. */
+static int head(struct ex_state *s, uint64_t *pages_off, uint64_t *tab_off)
+{
+    uint32_t nvcpu = ex_vcpus_count(&s->cpu);
+    size_t ctx = ex_cpu_pv64_size();
+    uint8_t *b = s->buf;
+    uint64_t shoff = 64, str = shoff + NSEC * 64;
+    uint64_t noff = (str + sizeof(strtab) + 7) & ~7ull;
+    size_t nlen = notes(s, b + noff, nvcpu);    /* fits: < 2 KiB */
+    uint64_t poff = (noff + nlen + 7) & ~7ull;
+    uint64_t plen = (uint64_t)nvcpu * ctx;
+    uint64_t pages = (poff + plen + EX_PAGE - 1) & ~(uint64_t)(EX_PAGE - 1);
+    uint64_t tab = pages + s->map.pages * EX_PAGE;
+    bool pv = s->guest_type == 1;
+    int rc;
+
+    memset(b, 0, noff);
+    memset(b + noff + nlen, 0, poff - noff - nlen);
+    memcpy(b, "\177ELF\2\1\1", 7);
+    b[16] = 4;                  /* ET_CORE */
+    b[18] = 62;                 /* EM_X86_64 */
+    ex_put32(b + 20, 1);
+    ex_put64(b + 40, shoff);
+    b[52] = 64;                 /* e_ehsize */
+    b[58] = 64;                 /* e_shentsize */
+    b[60] = NSEC;
+    b[62] = 1;                  /* e_shstrndx */
+    shdr(b + shoff + 64, N_STRTAB, 3, str, sizeof(strtab), 0, 0);
+    shdr(b + shoff + 128, N_NOTE, 7, noff, nlen, 0, 0);
+    shdr(b + shoff + 192, N_PRSTATUS, 1, poff, plen, 8, ctx);
+    shdr(b + shoff + 256, N_PAGES, 1, pages, s->map.pages * EX_PAGE,
+         EX_PAGE, EX_PAGE);
+    shdr(b + shoff + 320, pv ? N_P2M : N_PFN, 1, tab,
+         s->map.pages * (pv ? 16 : 8), 8, pv ? 16 : 8);
+    memcpy(b + str, strtab, sizeof(strtab));
+    if ((rc = ex_pwrite(s, s->out.fd, b, poff, 0, "dump-core headers")))
+        return rc;
+    for (uint32_t i = 0, k = 0; i < s->cpu.n; i++) {
+        if (!s->cpu.v[i].valid)
+            continue;
+        ex_cpu_to_pv64(&s->cpu.v[i], b, ctx);
+        if ((rc = ex_pwrite(s, s->out.fd, b, ctx, poff + (k++) * ctx,
+                            ".xen_prstatus")))
+            return rc;
+    }
+    *pages_off = pages;
+    *tab_off = tab;
+    return XLSR_OK;
+}
+
+int ex_dumpcore_finish(struct ex_state *s)
+{
+    uint64_t at, tab, n = 0;
+    int rc = head(s, &at, &tab);
+    if (rc)
+        return rc;
+    uint8_t *t = s->buf;        /* pfn table entries, batched */
+    size_t tl = 0, esz = s->guest_type == 1 ? 16 : 8;
+    for (uint64_t pfn = 0, end; ex_map_next_run(&s->map, &pfn, &end);
+         pfn = end) {
+        uint64_t len = (end - pfn) * EX_PAGE;
+        if ((rc = ex_copy_range(s, s->base + pfn * EX_PAGE, at, len)))
+            return rc;
+        at += len;
+        for (uint64_t p = pfn; p < end; p++) {
+            ex_put64(t + tl, p);
+            if (esz == 16)
+                ex_put64(t + tl + 8, p);
+            tl += esz;
+            if (tl == EX_BUF_PAGES * EX_PAGE) {
+                if ((rc = ex_pwrite(s, s->out.fd, t, tl, tab + n,
+                                    "dump-core pfn table")))
+                    return rc;
+                n += tl;
+                tl = 0;
+            }
+        }
+    }
+    return ex_pwrite(s, s->out.fd, t, tl, tab + n, "dump-core pfn table");
+}

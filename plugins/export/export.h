@@ -1,0 +1,195 @@
+/*
+ * export.h - private declarations shared by the files of the export
+ * plugin: guest memory out of the inline libxc stream, for forensic
+ * tools (ELF core, raw, LiME).
+ *
+ * Data flow, one direction, bounded memory:
+ *
+ *   walk.c   libxc records ──► pages at their final place in a file
+ *            (store.c), a bitmap of present pfns (map.c), vCPU
+ *            registers (cpu.c)
+ *   layout   at the end, once the map is known: ELF program headers and
+ *            notes (elf.c) or LiME ranges (lime.c) around the pages
+ *   out.c    the output: an anonymous 0600 file in the target directory,
+ *            given its name only when complete
+ *
+ * Nothing holds a page beyond one read buffer; the map costs one bit per
+ * guest page.
+ */
+#ifndef XLSR_PLUGIN_EXPORT_H
+#define XLSR_PLUGIN_EXPORT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <xlsr/plugin.h>
+
+#define EX_PAGE         4096u
+#define EX_PAGE_SHIFT   12
+#define EX_BUF_PAGES    256     /* pages per read and per journal batch */
+/* pfn entries one PAGE_DATA may carry: Xen's saver sends at most
+ * MAX_BATCH_SIZE = 1024 (tools/libs/guest/xg_save_restore.h). */
+#define EX_MAX_BATCH    16384u
+
+enum ex_format { EX_ELF, EX_RAW, EX_LIME, EX_DUMPCORE };
+
+/* --- map.c: which pfns hold a page ---------------------------------- */
+struct ex_map {
+    uint64_t *bits;
+    uint64_t words;             /* allocated 64-bit words */
+    uint64_t pages;             /* bits set */
+    uint64_t end;               /* highest set pfn + 1 (0 when empty) */
+};
+
+int ex_map_set(struct ex_map *m, uint64_t pfn);   /* 0 or -1 (ENOMEM) */
+bool ex_map_test(const struct ex_map *m, uint64_t pfn);
+/* The next run of present pfns at or after *pfn: true and [*pfn, *end),
+ * or false when none is left. */
+bool ex_map_next_run(const struct ex_map *m, uint64_t *pfn, uint64_t *end);
+uint64_t ex_map_runs(const struct ex_map *m);
+void ex_map_free(struct ex_map *m);
+
+/* --- out.c: the output file ----------------------------------------- */
+struct ex_out {
+    int dirfd;
+    int fd;
+    char *dir, *name;           /* where it goes */
+    char *tmpname;              /* named temporary (no O_TMPFILE), or NULL */
+    bool force;
+};
+
+/* Vets the target and creates an anonymous 0600 file in its directory.
+ * Returns 0, or -1 with the reason in why. */
+int ex_out_open(struct ex_out *o, const char *path, bool force, char *why,
+                size_t whylen);
+/* An unnamed scratch file in the same directory (LiME staging, the
+ * checkpoint journal): fd or -1. */
+int ex_out_scratch(struct ex_out *o, char *why, size_t whylen);
+/* fsync, then link under its name (replacing it only with force). */
+int ex_out_publish(struct ex_out *o, char *why, size_t whylen);
+/* Closes and removes whatever was not published. */
+void ex_out_discard(struct ex_out *o);
+
+/* --- cpu.c: registers of one vCPU ----------------------------------- */
+struct ex_vcpu {
+    uint32_t id;
+    bool valid;
+    /* Linux x86-64 user_regs_struct order (elf.c writes them as such) */
+    uint64_t r15, r14, r13, r12, rbp, rbx, r11, r10, r9, r8, rax, rcx, rdx,
+        rsi, rdi, orig_rax, rip, cs, rflags, rsp, ss, fs_base, gs_base, ds,
+        es, fs, gs;
+    uint64_t cr0, cr2, cr3, cr4, efer, kernel_gs_base;
+};
+
+struct ex_vcpus {
+    struct ex_vcpu *v;
+    uint32_t n;                 /* entries allocated (index = vcpu id) */
+};
+
+#define EX_MAX_VCPUS 4096u      /* HVM_MAX_VCPUS is 128; PV up to 8192 ids
+                                   would be absurd for a saved guest */
+
+/* Fills from one HVM_CONTEXT CPU entry (struct hvm_hw_cpu) / one PV
+ * vcpu_guest_context (64-bit guests).  len is what the record holds. */
+void ex_cpu_from_hvm(struct ex_vcpu *v, const uint8_t *b, size_t len);
+void ex_cpu_from_pv64(struct ex_vcpu *v, const uint8_t *b, size_t len);
+/* The registers as a vcpu_guest_context_x86_64 of len bytes (dumpcore). */
+void ex_cpu_to_pv64(const struct ex_vcpu *v, uint8_t *b, size_t len);
+size_t ex_cpu_hvm_size(void);
+size_t ex_cpu_pv64_size(void);
+struct ex_vcpu *ex_vcpus_get(struct ex_vcpus *vs, uint32_t id);
+uint32_t ex_vcpus_count(const struct ex_vcpus *vs);
+void ex_vcpus_free(struct ex_vcpus *vs);
+
+/* --- the plugin's per-stream state ---------------------------------- */
+struct ex_state {
+    const struct xlsr_host *host;
+    xlsr_handle *h;
+    struct xlsr_restore_ctx *ctx;
+    enum ex_format format;
+    const char *path;           /* output, or NULL: walk and report only */
+    bool force;
+    uint64_t max_guest_bytes;   /* cap when nothing better is known */
+
+    struct ex_out out;
+    int store;                  /* fd pages are placed in */
+    uint64_t base;              /* file offset of guest physical 0 */
+    int journal;                /* pages of an open checkpoint, or -1 */
+    uint64_t journal_bytes;
+
+    struct ex_map map;          /* committed pages */
+    uint64_t pfn_limit;         /* pfns must be below this */
+    const char *limit_why;      /* where the limit comes from */
+    struct ex_vcpus cpu;        /* committed registers */
+    struct ex_vcpus cpu_next;   /* registers of the open checkpoint */
+
+    uint32_t guest_type;        /* libxc domain header type */
+    uint32_t xen_major, xen_minor;  /* the saving Xen (domain header) */
+    uint8_t pv_width;           /* X86_PV_INFO guest width, 4 or 8 */
+    uint32_t checkpoints;       /* complete checkpoints */
+    bool in_journal;            /* after the first complete checkpoint */
+    uint64_t page_copies;       /* pages read, repeats included */
+    bool ready;                 /* layout written, waiting to be named */
+    bool done;
+
+    uint8_t *buf;               /* page read buffer */
+    uint64_t *pfns;             /* one PAGE_DATA record's pfn entries */
+};
+
+/* walk.c */
+int ex_walk(struct ex_state *s);
+
+/* store.c: pages into the store (or the journal of an open checkpoint) */
+int ex_store_pages(struct ex_state *s, const uint64_t *pfns,
+                   const uint8_t *data, uint32_t n);
+int ex_store_commit(struct ex_state *s);    /* a checkpoint completed */
+void ex_store_drop(struct ex_state *s);     /* the open one never will */
+
+/* elf.c, lime.c, dumpcore.c: the final layout once every page is placed */
+int ex_elf_finish(struct ex_state *s);
+int ex_lime_finish(struct ex_state *s);
+int ex_dumpcore_finish(struct ex_state *s);
+/* lime.c: len bytes from the staging store at `from` to the output. */
+int ex_copy_range(struct ex_state *s, uint64_t from, uint64_t to,
+                  uint64_t len);
+
+/* export.c */
+/* The pfn bound for the guest type just read from the domain header. */
+void ex_set_limit(struct ex_state *s);
+int ex_fail(struct ex_state *s, int rc, const char *fmt, ...)
+    XLSR_PRINTF(3, 4);
+/* Writes all of len at off, or fails naming what. */
+int ex_pwrite(struct ex_state *s, int fd, const void *buf, size_t len,
+              uint64_t off, const char *what);
+
+static inline uint32_t ex_le32(const uint8_t *p)
+{
+    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
+           (uint32_t)p[3] << 24;
+}
+
+static inline uint64_t ex_le64(const uint8_t *p)
+{
+    return (uint64_t)ex_le32(p) | (uint64_t)ex_le32(p + 4) << 32;
+}
+
+static inline void ex_put64(uint8_t *p, uint64_t v)
+{
+    for (int i = 0; i < 8; i++)
+        p[i] = (uint8_t)(v >> (8 * i));
+}
+
+static inline void ex_put32(uint8_t *p, uint32_t v)
+{
+    for (int i = 0; i < 4; i++)
+        p[i] = (uint8_t)(v >> (8 * i));
+}
+
+static inline uint32_t ex_be32(const uint8_t *p)
+{
+    return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 |
+           (uint32_t)p[2] << 8 | (uint32_t)p[3];
+}
+
+#endif /* XLSR_PLUGIN_EXPORT_H */

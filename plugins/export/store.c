@@ -1,0 +1,149 @@
+/*
+ * store.c - pages go straight to their final place: file offset
+ * base + pfn * 4096 of the store (the output itself for raw and ELF, a
+ * scratch file for LiME).  A repeated pfn (live migration) simply
+ * overwrites the older copy: the last one wins, as in a restore.
+ *
+ * Checkpointed streams: libxenguest applies the records of checkpoint
+ * N > 1 only once the libxl side of that checkpoint completed, and drops
+ * them when the stream ends first (xg_sr_restore.c: handle_checkpoint()
+ * calls the checkpoint callback, then process_record() on what it
+ * buffered; restore() never processes the buffer on END or failover).
+ * We do the same without holding pages in memory: after the first
+ * complete checkpoint, pages are appended to a scratch journal
+ * ([u32 n][u32 0][n x u64 pfn][n pages] per batch) and copied into the
+ * store when the checkpoint completes; an incomplete one's journal is
+ * dropped, so its pages never reach the output.  Pages before the first
+ * checkpoint go to the store directly: a stream that breaks before it
+ * completes has no consistent memory at all, and is an error.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/uio.h>
+#include <unistd.h>
+
+#include "export.h"
+
+static int mark(struct ex_state *s, const uint64_t *pfns, uint32_t n)
+{
+    for (uint32_t i = 0; i < n; i++)
+        if (ex_map_set(&s->map, pfns[i]))
+            return ex_fail(s, XLSR_ERR_NOMEM, "out of memory for the page "
+                           "map at pfn %#llx", (unsigned long long)pfns[i]);
+    return XLSR_OK;
+}
+
+/* Consecutive pfns with consecutive data become one write. */
+static int place(struct ex_state *s, const uint64_t *pfns,
+                 const uint8_t *data, uint32_t n)
+{
+    for (uint32_t i = 0, j; i < n; i = j) {
+        for (j = i + 1; j < n && pfns[j] == pfns[j - 1] + 1; j++)
+            ;
+        int rc = ex_pwrite(s, s->store, data + (size_t)i * EX_PAGE,
+                           (size_t)(j - i) * EX_PAGE,
+                           s->base + (pfns[i] << EX_PAGE_SHIFT), "pages");
+        if (rc)
+            return rc;
+    }
+    return mark(s, pfns, n);
+}
+
+static int journal_append(struct ex_state *s, const uint64_t *pfns,
+                          const uint8_t *data, uint32_t n)
+{
+    if (s->journal < 0) {
+        char why[300];
+        s->journal = ex_out_scratch(&s->out, why, sizeof(why));
+        if (s->journal < 0)
+            return ex_fail(s, XLSR_ERR_IO, "checkpoint journal: %s", why);
+    }
+    uint32_t hdr[2] = { n, 0 };
+    struct iovec iov[3] = {
+        { hdr, sizeof(hdr) },
+        { (void *)pfns, (size_t)n * 8 },
+        { (void *)data, (size_t)n * EX_PAGE },
+    };
+    size_t want = iov[0].iov_len + iov[1].iov_len + iov[2].iov_len;
+    ssize_t r = pwritev(s->journal, iov, 3, (off_t)s->journal_bytes);
+    if (r != (ssize_t)want)
+        return ex_fail(s, XLSR_ERR_IO, "checkpoint journal: %s",
+                       r < 0 ? strerror(errno) : "short write");
+    s->journal_bytes += want;
+    return XLSR_OK;
+}
+
+int ex_store_pages(struct ex_state *s, const uint64_t *pfns,
+                   const uint8_t *data, uint32_t n)
+{
+    s->page_copies += n;
+    if (!s->path)               /* walk only: the map is the report */
+        return mark(s, pfns, n);
+    if (s->in_journal)
+        return journal_append(s, pfns, data, n);
+    return place(s, pfns, data, n);
+}
+
+static int rd_exact(struct ex_state *s, void *buf, size_t len, uint64_t off)
+{
+    ssize_t r = pread(s->journal, buf, len, (off_t)off);
+    if (r == (ssize_t)len)
+        return XLSR_OK;
+    return ex_fail(s, XLSR_ERR_IO, "checkpoint journal read at %llu: %s",
+                   (unsigned long long)off,
+                   r < 0 ? strerror(errno) : "short read");
+}
+
+static void commit_cpus(struct ex_state *s)
+{
+    for (uint32_t i = 0; i < s->cpu_next.n; i++) {
+        if (!s->cpu_next.v[i].valid)
+            continue;
+        struct ex_vcpu *v = ex_vcpus_get(&s->cpu, i);
+        if (v)      /* cannot fail: cpu_next got the same id */
+            *v = s->cpu_next.v[i];
+        s->cpu_next.v[i].valid = false;
+    }
+}
+
+int ex_store_commit(struct ex_state *s)
+{
+    uint64_t off = 0;
+    int rc;
+
+    commit_cpus(s);
+    while (off < s->journal_bytes) {
+        uint32_t hdr[2];
+        if ((rc = rd_exact(s, hdr, sizeof(hdr), off)))
+            return rc;
+        uint32_t n = hdr[0];
+        if (!n || n > EX_BUF_PAGES)
+            return ex_fail(s, XLSR_ERR_IO, "checkpoint journal corrupt at "
+                           "%llu", (unsigned long long)off);
+        uint64_t pfns[EX_BUF_PAGES];
+        off += sizeof(hdr);
+        if ((rc = rd_exact(s, pfns, (size_t)n * 8, off)))
+            return rc;
+        off += (uint64_t)n * 8;
+        if ((rc = rd_exact(s, s->buf, (size_t)n * EX_PAGE, off)))
+            return rc;
+        off += (uint64_t)n * EX_PAGE;
+        if ((rc = place(s, pfns, s->buf, n)))
+            return rc;
+    }
+    ex_store_drop(s);
+    return XLSR_OK;
+}
+
+void ex_store_drop(struct ex_state *s)
+{
+    /* Later batches are written from offset 0 again, so what a failed
+     * truncate leaves is never read back. */
+    if (s->journal >= 0 && s->journal_bytes && ftruncate(s->journal, 0))
+        s->host->log(s->h, XLSR_LOG_DEBUG, "journal truncate: %s",
+                     strerror(errno));
+    s->journal_bytes = 0;
+    for (uint32_t i = 0; i < s->cpu_next.n; i++)
+        s->cpu_next.v[i].valid = false;
+}

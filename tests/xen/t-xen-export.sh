@@ -1,0 +1,33 @@
+# tests/xen/t-xen-export.sh - xlsr export against `xl dump-core` on a real
+# Xen 4.17 (the boot of t-xen.sh, shared within one test run): the PV
+# heartbeat guest is saved with `xl save -p` (suspended, saved, left
+# paused) into a pipe that xlsr exports from, dumped with `xl dump-core`
+# as it stays paused, and the export must hold every page the dump-core holds,
+# byte for byte (page tables compared as the saver normalises them).  dom0
+# step: tests/xen/image-tests/export-dumpcore.sh; judge:
+# tests/export/cmp-dumpcore.py.
+SLOW=1
+NO_SAN=1
+
+# The boot machinery of t-xen.sh, without its tests.
+. "$XLSR_TOP/tests/xen/t-xen.sh"
+unset -f $(declare -F | awk '{ print $3 }' | grep '^t_')
+
+t_xen_export_dumpcore() {
+    xen_need
+    S=$XR/run/share
+    want export_create_rc 0
+    want export_save_rc 0
+    want export_state '.*p.*'
+    want export_dumpcore_rc 0
+    want export_rc 0
+    want export_mode 600
+    # the whole of memory, on both sides
+    want export_pages_theirs '[1-9][0-9]{7,}'
+    [ "$(xen_result export_pages_theirs)" = "$(xen_result export_raw_bytes)" ] ||
+        fail "dump-core .xen_pages $(xen_result export_pages_theirs) bytes, export $(xen_result export_raw_bytes)"
+    run /usr/bin/python3 "$XLSR_TOP/tests/export/cmp-dumpcore.py" "$S"
+    cat "$T/out"
+    [ "$RC" = 0 ] || fail "export and dump-core differ"
+    echo "NOTE: xl save -p into xlsr export (FIFO) $(xen_result export_secs) s, xl dump-core $(xen_result export_dumpcore_secs) s, compare in dom0 $(xen_result export_compare_secs) s; $(cat "$T/out")"
+}
