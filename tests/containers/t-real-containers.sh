@@ -1,9 +1,9 @@
 # tests/containers/t-real-containers.sh - the three real Xen 4.17 save
 # images (PV, PVH, HVM with QEMU state) wrapped by xlsr-wrap in a libvirt
 # save header and in a xenopsd suspend image (and cut down to their bare
-# libxc stream) verify and dump like the originals: the same libxc
-# records by type, pfns by page type and page data byte counts, and for
-# HVM the same 7596-byte QEMU state.  The
+# libxc stream) verify, dump and export like the originals: the same
+# libxc records by type, pfns by page type and page data byte counts, for
+# HVM the same 7596-byte QEMU state, and the same exported memory.  The
 # corpus lives outside the checkout ($XLSR_REAL_CORPUS, else
 # ../shared/corpus/real); the test skips when it is absent.
 SLOW=1
@@ -59,6 +59,27 @@ one_image() {
         lxc) out_has "^layers: libxc v3 $guest$" ;;
         esac
     done
+    # Export (issue 16's plugin on LIBXC_CONTEXT) gives the same guest
+    # memory from every wrapper: LiME, the compact layout, byte for byte.
+    ec=$(mkconf export.ini <<EOT
+[record.end]
+plugin = end
+[record.libxc_context]
+plugin = export
+[record.emulator_xenstore_data]
+plugin = xenstore
+[record.emulator_context]
+plugin = emulator
+dir = $T/d
+EOT
+)
+    expect 0 "$XLSR" export -c "$ec" --format lime -o "$T/m.orig" "$T/orig"
+    for w in lv xo lxc; do
+        expect 0 "$XLSR" export -c "$ec" --format lime -o "$T/m.$w" "$T/$w"
+        cmp -s "$T/m.orig" "$T/m.$w" ||
+            fail "$name in $w: exported memory differs from the original's"
+    done
+    echo "NOTE: $name: export (LiME, $(stat -c %s "$T/m.orig") bytes) identical from the xl original, libvirt, xenopsd and bare libxc"
     # From a pipe too (no seeking anywhere).
     run sh -c "cat '$T/xo' | '$XLSR' verify -c '$c' -"
     eq "$RC" 0 "$name in xenopsd from a pipe"
