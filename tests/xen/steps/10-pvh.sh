@@ -12,6 +12,8 @@
 #               `xlsr-toolstack --migrate-receive --remus`; after at least
 #               five checkpoints the primary is destroyed and the
 #               secondary must fail over and carry on
+#   verify-diff mutations of the image, each through `xl restore` and
+#               `xlsr verify` (image-tests/verify-diff-hvm.sh)
 #
 # Facts: pvh_* lines in results.txt.  Bounded everywhere.
 . /xlsr/dom0-lib.sh
@@ -31,7 +33,8 @@ fi
 # --- xl save, xlsr verify -----------------------------------------------------
 wait_hb hbpvh 3 60
 timed pvh_save timeout 300 xl save hbpvh $IMG
-res pvh_hb_saved "$(last_hb hbpvh)"
+hb_saved=$(last_hb hbpvh)
+res pvh_hb_saved "$hb_saved"
 res pvh_save_bytes "$(stat -c %s $IMG 2>/dev/null || echo 0)"
 park_log hbpvh orig
 [ -s $IMG ] || exit 1
@@ -138,5 +141,14 @@ if [ -n "$d" ]; then
 fi
 park_log hbpvh remus-secondary
 park_log hbpvh--incoming remus-secondary
-rm -f $IMG
 clean pvh_clean_after_remus
+
+# --- xlsr verify against stock xl restore on mutations (issue 14) -------------------
+# image-tests/verify-diff-hvm.sh; the verdicts go to verify-diff-pvh.txt.
+park_log hbpvh before-diff
+timed pvh_verify_diff env KIND=pvh IMG=$IMG CONF=$CONF CONS=$CONS NAME=hbpvh \
+    HB_SAVED="$hb_saved" timeout 900 sh /xlsr/image-tests/verify-diff-hvm.sh \
+    >/out/verify-diff-pvh.log 2>&1
+park_log hbpvh verify-diff
+clean pvh_clean_after_diff
+rm -f $IMG

@@ -14,6 +14,8 @@
 #               blob goes through a pipe straight into QEMU
 #   xl_restore  `xl restore` of the same image, timed beside xlsr's
 #   migrate     that guest, `xl migrate -s ""` live into xlsr-toolstack
+#   verify-diff mutations of the image, each through `xl restore` and
+#               `xlsr verify` (image-tests/verify-diff-hvm.sh)
 #   refused     the image with its device state overwritten: QEMU refuses
 #               it, the restore fails with QEMU's reason, nothing is left
 #
@@ -72,7 +74,8 @@ timeout 30 xenstore-write $p/start_addr f1000000 $p/size $VSIZE $p/name vga.vram
 res hvm_physmap_written "$PHYS f1000000 $VSIZE vga.vram"
 wait_hb hbhvm 3 90
 timed hvm_save timeout 300 xl save hbhvm $IMG
-res hvm_hb_saved "$(last_hb hbhvm)"
+hb_saved=$(last_hb hbhvm)
+res hvm_hb_saved "$hb_saved"
 res hvm_save_bytes "$(stat -c %s $IMG 2>/dev/null || echo 0)"
 park_log hbhvm orig
 [ -s $IMG ] || exit 1
@@ -100,6 +103,16 @@ hb_facts hvm_xl_restored hbhvm 120
 migrate_in hvm_migrate hbhvm hbhvm-migrated serial
 park_log hbhvm xl-restored
 clean hvm_clean_after_migrate
+
+# --- xlsr verify against stock xl restore on mutations (issue 14) ---------------------
+# image-tests/verify-diff-hvm.sh (each restored guest's serial port tapped
+# into its log); the verdicts go to verify-diff-hvm.txt.
+park_log hbhvm before-diff
+timed hvm_verify_diff env KIND=hvm IMG=$IMG CONF=$CONF CONS=$CONS NAME=hbhvm \
+    HB_SAVED="$hb_saved" TAP=tap_serial timeout 900 \
+    sh /xlsr/image-tests/verify-diff-hvm.sh >/out/verify-diff-hvm.log 2>&1
+park_log hbhvm verify-diff
+clean hvm_clean_after_diff
 
 # --- QEMU refuses the state ---------------------------------------------------
 # EMULATOR_CONTEXT's offset from `xlsr dump`; its blob starts after the
