@@ -287,6 +287,8 @@ struct xlsr_session {
     struct xlsr_error ckpt_err;     /* why, when not SUCCESS */
     enum xlsr__guest guest;         /* from the xl config, else libxc */
     bool guest_from_config;
+    bool dm_qemu_xen;               /* the config names a dom0 qemu-xen */
+    bool emu_context_seen;          /* an EMULATOR_CONTEXT was processed */
     struct xlsr_result *res;
     struct xlsr_error *err;         /* where the current run reports */
     char *xl_config;                /* owned copy of the xl header JSON */

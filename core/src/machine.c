@@ -145,7 +145,28 @@ static int emulator_rule(struct xlsr_session *s, const struct xlsr_record *rec)
         return xlsr__rec_err(s, XLSR_ERR_STREAM, rec, "emulator id %u is "
                              "reserved (0 unknown, 1 qemu-xen-traditional, "
                              "2 qemu-xen)", id);
+    if (rec->type == XLSR_REC_EMULATOR_CONTEXT)
+        s->emu_context_seen = true;
     return XLSR_OK;
+}
+
+/* END of a plain stream: an HVM guest whose config names qemu-xen in dom0
+ * gets its device model started with "-incoming" on the file
+ * EMULATOR_CONTEXT writes (libxl_dm.c libxl__build_device_model_args_new
+ * opens state->saved_state; libxl_stream_read.c write_emulator_blob() is
+ * what creates it).  Without the record there is no state for QEMU to
+ * load and the restore fails once QEMU starts: refused here, before a
+ * domain is built. */
+static int end_rule(struct xlsr_session *s, const struct xlsr_record *rec)
+{
+    if (s->guest != XLSR__G_HVM || !s->dm_qemu_xen || s->emu_context_seen ||
+        s->checkpointed)
+        return XLSR_OK;
+    return xlsr__rec_err(s, XLSR_ERR_STREAM, rec, "the stream has no "
+                         "EMULATOR_CONTEXT, but the xl config's HVM guest "
+                         "runs qemu-xen, which libxl starts with -incoming "
+                         "on the device state that record carries: QEMU "
+                         "has no state to load and the restore fails");
 }
 
 static int libxc_rule(struct xlsr_session *s, const struct xlsr_record *rec)
@@ -163,7 +184,7 @@ static const struct rec_rule {
     const char *where;      /* ... in words, for the error */
     int (*check)(struct xlsr_session *s, const struct xlsr_record *rec);
 } rules[] = {
-    { XLSR_REC_END, BIT(XLSR__S_NORMAL), "outside a checkpoint", NULL },
+    { XLSR_REC_END, BIT(XLSR__S_NORMAL), "outside a checkpoint", end_rule },
     { XLSR_REC_LIBXC_CONTEXT, BIT(XLSR__S_NORMAL), "outside a checkpoint",
       libxc_rule },
     { XLSR_REC_EMULATOR_XENSTORE_DATA,
@@ -220,6 +241,16 @@ void xlsr__guest_from_config(struct xlsr_session *s, const char *json)
     else if (v && !strcmp(v, "hvm"))
         s->guest = XLSR__G_HVM;
     s->guest_from_config = s->guest != XLSR__G_UNKNOWN;
+    /* libxl writes its defaults into the saved config: an HVM guest's
+     * device_model_version is there ("qemu_xen" or
+     * "qemu_xen_traditional"), as is a stub domain. */
+    const char *dmv[] = { "b_info", "device_model_version", NULL };
+    const char *stub[] = { "b_info", "device_model_stubdomain", NULL };
+    v = YAJL_GET_STRING(yajl_tree_get(root, dmv, yajl_t_string));
+    yajl_val st = yajl_tree_get(root, stub, yajl_t_any);
+    const char *sv = YAJL_GET_STRING(st);     /* libxl writes "True" */
+    bool stubdom = YAJL_IS_TRUE(st) || (sv && !strcmp(sv, "True"));
+    s->dm_qemu_xen = v && !strcmp(v, "qemu_xen") && !stubdom;
     yajl_tree_free(root);
 }
 

@@ -212,11 +212,24 @@ int xlsr__frame_body(struct xlsr_session *s, struct xlsr_record *rec)
     rc = xlsr__read(&s->rd, pad, padlen);
     if (rc)
         return short_read(s, rc, off, "record padding", padlen);
-    for (uint32_t i = 0; i < padlen; i++)
-        if (pad[i])
-            return xlsr__serr(s, XLSR_ERR_STREAM, off, "non-zero padding byte "
-                              "0x%02x at offset %llu", pad[i],
-                              (unsigned long long)(off + 8 + rec->length + i));
+    /* libxl reads a body rounded up to 8 bytes and never looks at the
+     * padding (libxl_stream_read.c record_header_done()): non-zero
+     * padding is not conformant, and a restore goes on (--strict: an
+     * error). */
+    for (uint32_t i = 0; i < padlen; i++) {
+        if (!pad[i])
+            continue;
+        unsigned long long at = off + 8 + rec->length + i;
+        if (s->opts.strict)
+            return xlsr__serr(s, XLSR_ERR_STREAM, off, "non-zero padding "
+                              "byte 0x%02x at offset %llu (not conformant; "
+                              "--strict)", pad[i], at);
+        xlsr__logf(s, XLSR_LOG_WARN, "offset %llu: record %s: non-zero "
+                   "padding byte 0x%02x at offset %llu (not conformant; "
+                   "libxl ignores it)", (unsigned long long)off,
+                   xlsr_rec_type_name(rec->type), pad[i], at);
+        break;
+    }
     s->err->have_type = false;
     s->res->records++;
     return XLSR_OK;

@@ -290,3 +290,34 @@ t_truncated_file_seeked_like_a_pipe() {
     eq "$(sed 's/^xlsr: [^:]*: //' "$T/err")" \
        "$(sed 's/^xlsr: [^:]*: //' "$T/err.file")" "file and pipe verdicts"
 }
+
+# libxl starts an HVM guest's qemu-xen with -incoming on the state
+# EMULATOR_CONTEXT carries (libxl_dm.c): a stream without the record
+# cannot restore.  The real image (with it) passes t_real_images_restorable.
+t_hvm_qemu_xen_without_emulator_context() {
+    real hvm-xsphysmap-save
+    e=$("$XLSR" dump -c "$(sem_conf)" "$T/img" |
+        sed -n 's/^offset \([0-9]*\): record 0x00000003 EMULATOR_CONTEXT.*/\1/p')
+    [ -n "$e" ] || fail "no EMULATOR_CONTEXT"
+    # libxl END where EMULATOR_CONTEXT was
+    truncate -s "$e" "$T/img"
+    head -c 8 /dev/zero >>"$T/img"
+    refused 'record END \(0x0\): the stream has no EMULATOR_CONTEXT, but the xl config.s HVM guest runs qemu-xen'
+    # the same stream for a PVH guest (no device model): fine
+    real hb-pvh-save
+    expect 0 "$XLSR" verify -c "$(sem_conf)" "$T/img"
+    hasnt "$T/err" EMULATOR_CONTEXT
+}
+
+# Padding libxl reads past (libxl_stream_read.c): restorable, a warning.
+t_libxl_padding_is_a_warning() {
+    real hvm-xsphysmap-save
+    x=$("$XLSR" dump -c "$(sem_conf)" "$T/img" |
+        sed -n 's/^offset \([0-9]*\): record 0x00000002 EMULATOR_XENSTORE_DATA, length \([0-9]*\).*/\1 \2/p')
+    set -- $x
+    [ $(($2 % 8)) != 0 ] || fail "EMULATOR_XENSTORE_DATA has no padding"
+    poke "$T/img" $(($1 + 8 + $2)) ff
+    expect 0 "$XLSR" verify -c "$(sem_conf)" "$T/img"
+    err_has 'EMULATOR_XENSTORE_DATA: non-zero padding byte 0xff .*not conformant'
+    expect 1 "$XLSR" verify --strict -c "$(sem_conf)" "$T/img"
+}
