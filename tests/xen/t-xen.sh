@@ -303,6 +303,8 @@ t_xen_pvh_remus() {
     at=$(xen_result pvh_remus_partial_offset)
     # UINT64_MAX: libxenguest read a pipe, so the core knows no offset.
     [ "$at" = 18446744073709551615 ] && at="unknown (libxenguest read the stream from a pipe)"
+    lo=$(xen_result pvh_remus_xl_leftover)
+    [ -z "$lo" ] || echo "NOTE: stock xl remus left the dead primary's xenstore nodes behind (removed): $lo"
     echo "NOTE: PVH xl remus: $n checkpoints applied, stream broke at offset $at (failover), primary destroyed at heartbeat $killed after $(xen_result pvh_remus_run_secs) s; secondary $(xen_result pvh_remus_first) .. $(xen_result pvh_remus_last)"
 }
 

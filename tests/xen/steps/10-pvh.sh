@@ -97,6 +97,7 @@ remus_once() {
     # Its console log goes aside first: xenconsoled opens the
     # secondary's under whichever name it has by its first output
     # (hbpvh--incoming, or hbpvh once renamed).
+    prim=$(domid_of hbpvh)
     timeout 60 xl destroy hbpvh
     park_log hbpvh remus-primary
     i=0
@@ -107,6 +108,16 @@ remus_once() {
     kill $rpid 2>/dev/null
     wait $rpid
     res pvh_remus_xl_rc $?
+    # xl remus, suspending the primary when it died, cancels its request
+    # in the dead domain's control/shutdown (libxl_dom_suspend.c), which
+    # recreates /local/domain/<primary> in xenstore: stock xl's leftover,
+    # not the receiver's; reported and removed so that later "nothing is
+    # left" checks judge xlsr alone.
+    if [ -n "$prim" ] && xenstore-exists /local/domain/$prim 2>/dev/null &&
+       ! timeout 30 xl list "$prim" >/dev/null 2>&1; then
+        res pvh_remus_xl_leftover "/local/domain/$prim: $(xenstore-ls -f /local/domain/$prim 2>&1 | tr '\n' ' ')"
+        xenstore-rm /local/domain/$prim
+    fi
     [ "$n" -ge 7 ]
 }
 if ! remus_once; then
