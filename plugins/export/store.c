@@ -23,6 +23,7 @@
  * completes has no consistent memory at all, and is an error.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/uio.h>
@@ -37,6 +38,18 @@ static int mark(struct ex_state *s, const uint64_t *pfns, uint32_t n)
             return ex_fail(s, XLSR_ERR_NOMEM, "out of memory for the page "
                            "map at pfn %#llx", (unsigned long long)pfns[i]);
     return XLSR_OK;
+}
+
+/* The output is fsynced before it is named (out.c); starting the
+ * write-out of each range as soon as it is written lets the disk work
+ * while the rest is copied, instead of all of it waiting for that fsync
+ * (measured on ext4: 1.05-1.2 s -> 0.77-0.89 s per GiB).  Not for the
+ * scratch files, which are never synced. */
+static void kick(struct ex_state *s, int fd, uint64_t off, uint64_t len)
+{
+    if (fd == s->out.fd)
+        (void)sync_file_range(fd, (off_t)off, (off_t)len,
+                              SYNC_FILE_RANGE_WRITE);
 }
 
 /* The end of the group of consecutive pfns starting at i: their pages
@@ -65,10 +78,12 @@ static int place(struct ex_state *s, const uint64_t *pfns,
     for (uint32_t i = 0, j; i < n; i = j) {
         int rc;
         j = group(s, pfns, i, n, &rc);
+        uint64_t to = ex_plan_dest(s, pfns[i]);
+        size_t len = (size_t)(j - i) * EX_PAGE;
         if (rc || (rc = ex_pwrite(s, s->store, data + (size_t)i * EX_PAGE,
-                                  (size_t)(j - i) * EX_PAGE,
-                                  ex_plan_dest(s, pfns[i]), "pages")))
+                                  len, to, "pages")))
             return rc;
+        kick(s, s->store, to, len);
     }
     return mark(s, pfns, n);
 }
@@ -113,8 +128,8 @@ static int copy_plain(struct ex_state *s, int in, uint64_t from, int out,
  * space.  Refused across filesystems on older kernels, or by some
  * filesystems: then plain reads and writes.  A source that ends early
  * copies 0 bytes; copy_plain then names the short read. */
-int ex_copy_fd(struct ex_state *s, int in, uint64_t from, int out,
-               uint64_t to, uint64_t len, const char *what)
+static int copy_fd(struct ex_state *s, int in, uint64_t from, int out,
+                   uint64_t to, uint64_t len, const char *what)
 {
     off_t ip = (off_t)from, op = (off_t)to;
     while (len) {
@@ -232,4 +247,13 @@ void ex_store_drop(struct ex_state *s)
     s->journal_bytes = 0;
     for (uint32_t i = 0; i < s->cpu_next.n; i++)
         s->cpu_next.v[i].valid = false;
+}
+
+int ex_copy_fd(struct ex_state *s, int in, uint64_t from, int out,
+               uint64_t to, uint64_t len, const char *what)
+{
+    int rc = copy_fd(s, in, from, out, to, len, what);
+    if (!rc)
+        kick(s, out, to, len);
+    return rc;
 }
