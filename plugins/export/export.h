@@ -3,7 +3,7 @@
  * plugin: guest memory out of the inline libxc stream, for forensic
  * tools (ELF core, raw, LiME).
  *
- * Data flow, one direction, bounded memory:
+ * Data flow, one direction, bounded memory (plan.c: which path):
  *
  *   walk.c   libxc records ──► pages at their final place in a file
  *            (store.c), a bitmap of present pfns (map.c), vCPU
