@@ -8,7 +8,7 @@
 #   - the image is read once first (warm page cache, as for cp);
 #   - one round runs, in this order, `cp IMG OUT`, `cp IMG OUT && sync
 #     OUT`, and the export in each format (raw, elf, lime, dump-core) from
-#     the file, then LiME and ELF through a pipe (`cat IMG | xlsr export
+#     the file, then LiME, dump-core and ELF through a pipe (`cat IMG | xlsr export
 #     -`); before every timed command the previous OUT is removed and
 #     `sync` runs, so no command pays for another's writeback;
 #   - $BENCH_RUNS rounds (default 5), alternating the commands as above;
@@ -51,12 +51,13 @@ EOT
 img=$tmp/img.xl
 out=$tmp/out
 ex="$X export -q -c '$conf'"
-names="cp cp+sync raw elf lime dump-core lime-pipe elf-pipe"
+names="cp cp+sync raw elf lime dump-core lime-pipe dump-core-pipe elf-pipe"
 cmd_of() {
     case $1 in
     cp) echo "cp '$img' '$out'" ;;
     cp+sync) echo "cp '$img' '$out' && sync '$out'" ;;
     lime-pipe) echo "cat '$img' | $ex --format lime -o '$out' -" ;;
+    dump-core-pipe) echo "cat '$img' | $ex --format dump-core -o '$out' -" ;;
     elf-pipe) echo "cat '$img' | $ex --format elf -o '$out' -" ;;
     *) echo "$ex --format $1 -o '$out' '$img'" ;;
     esac
@@ -95,7 +96,7 @@ set -- $(stats cp); cp_t=$1
 echo "cp:               ${1}s ($2-$3)"
 set -- $(stats cp+sync); cps_t=$1
 echo "cp + sync FILE:   ${1}s ($2-$3)"
-for n in raw elf lime dump-core lime-pipe elf-pipe; do
+for n in raw elf lime dump-core lime-pipe dump-core-pipe elf-pipe; do
     set -- $(stats "$n")
     case $n in
     lime-pipe|dump-core-pipe) path="pipe: staged" ;;
