@@ -104,7 +104,7 @@ for n in raw elf lime dump-core lime-pipe dump-core-pipe elf-pipe; do
     lime|dump-core) path="file: planned, final offsets" ;;
     *) path="file: final offsets" ;;
     esac
-    printf '%-18s %ss (%s-%s) %sx cp, %sx cp+sync, peak RSS %s [%s]\n' \
+    printf '%-22s %ss (%s-%s) %sx cp, %sx cp+sync, peak RSS %s [%s]\n' \
         "export $n:" "$1" "$2" "$3" "$(ratio "$cp_t" "$1")" \
         "$(ratio "$cps_t" "$1")" "$(rss "$n")" "$path"
 done
