@@ -234,6 +234,21 @@ static void h_guest_type(xlsr_handle *h, uint32_t libxc_domain_type)
         xlsr__guest_from_libxc(h->s, libxc_domain_type);
 }
 
+/* Regular files only: the reader seeks over skips there (reader.c), so
+ * the fd position is ours, but explicit-offset reads never disturb it. */
+static int h_input_file(xlsr_handle *h, int *fd, uint64_t *base)
+{
+    int rc = need_substream(h, "input_file");
+    if (rc)
+        return rc;
+    const struct xlsr_reader *r = &h->s->rd;
+    if (!r->seek_skip || !r->offset_known)
+        return XLSR_DECLINE;
+    *fd = r->fd;
+    *base = r->base;
+    return XLSR_OK;
+}
+
 static uint64_t h_max_record_bytes(xlsr_handle *h)
 {
     return h->s->cfg->max_record_bytes;
@@ -260,4 +275,5 @@ const struct xlsr_host xlsr__host = {
     .max_record_bytes = h_max_record_bytes,
     .libxl_record = h_libxl_record,
     .guest_type = h_guest_type,
+    .input_file = h_input_file,
 };

@@ -20,7 +20,8 @@
  *                   rewrote the guest's page tables and cr3 to pfns, so
  *                   the identity keeps the image consistent
  *
- * Pages wait in a raw scratch file (store.c) like LiME's and are copied
+ * Pages of a planned stream (plan.c) are at .xen_pages already; else
+ * they wait in a raw scratch file (store.c) like LiME's and are copied
  * here run by run.
  */
 #include <string.h>
@@ -86,21 +87,52 @@ static void shdr(uint8_t *p, uint32_t name, uint32_t type, uint64_t off,
     ex_put64(p + 56, entsize);
 }
 
+/* Where everything goes; the notes are written into s->buf at noff. */
+struct geom {
+    uint64_t shoff, str, noff, nlen, poff, plen, pages, tab;
+};
+
+static void geometry(struct ex_state *s, uint32_t nvcpu, uint64_t npages,
+                     struct geom *g)
+{
+    g->shoff = 64;
+    g->str = g->shoff + NSEC * 64;
+    g->noff = (g->str + sizeof(strtab) + 7) & ~7ull;
+    g->nlen = notes(s, s->buf + g->noff, nvcpu);    /* fits: < 2 KiB */
+    g->poff = (g->noff + g->nlen + 7) & ~7ull;
+    g->plen = (uint64_t)nvcpu * ex_cpu_pv64_size();
+    g->pages = (g->poff + g->plen + EX_PAGE - 1) & ~(uint64_t)(EX_PAGE - 1);
+    g->tab = g->pages + npages * EX_PAGE;
+}
+
+uint64_t ex_dumpcore_pages_at(struct ex_state *s, uint32_t nvcpu,
+                              uint64_t npages)
+{
+    struct geom g;
+    geometry(s, nvcpu, npages, &g);
+    return g.pages;
+}
+
 /* Everything before .xen_pages: headers, strings, notes, contexts. */
 static int head(struct ex_state *s, uint64_t *pages_off, uint64_t *tab_off)
 {
     uint32_t nvcpu = ex_vcpus_count(&s->cpu);
     size_t ctx = ex_cpu_pv64_size();
     uint8_t *b = s->buf;
-    uint64_t shoff = 64, str = shoff + NSEC * 64;
-    uint64_t noff = (str + sizeof(strtab) + 7) & ~7ull;
-    size_t nlen = notes(s, b + noff, nvcpu);    /* fits: < 2 KiB */
-    uint64_t poff = (noff + nlen + 7) & ~7ull;
-    uint64_t plen = (uint64_t)nvcpu * ctx;
-    uint64_t pages = (poff + plen + EX_PAGE - 1) & ~(uint64_t)(EX_PAGE - 1);
-    uint64_t tab = pages + s->map.pages * EX_PAGE;
+    struct geom g;
+    geometry(s, nvcpu, s->map.pages, &g);
+    uint64_t shoff = g.shoff, str = g.str, noff = g.noff, poff = g.poff;
+    size_t nlen = (size_t)g.nlen;
+    uint64_t plen = g.plen, pages = g.pages, tab = g.tab;
     bool pv = s->guest_type == 1;
     int rc;
+
+    /* Planned (plan.c): the pages went to plan_at during the stream. */
+    if (s->planned && pages != s->plan_at)
+        return ex_fail(s, XLSR_ERR_IO, "dump-core: .xen_pages at %llu, but "
+                       "the pages were placed at %llu (the input changed "
+                       "between its two reads)", (unsigned long long)pages,
+                       (unsigned long long)s->plan_at);
 
     memset(b, 0, noff);
     memset(b + noff + nlen, 0, poff - noff - nlen);
@@ -138,7 +170,7 @@ static int head(struct ex_state *s, uint64_t *pages_off, uint64_t *tab_off)
 
 int ex_dumpcore_finish(struct ex_state *s)
 {
-    uint64_t at, tab, n = 0;
+    uint64_t at = 0, tab = 0, n = 0;
     int rc = head(s, &at, &tab);
     if (rc)
         return rc;
@@ -147,7 +179,8 @@ int ex_dumpcore_finish(struct ex_state *s)
     for (uint64_t pfn = 0, end; ex_map_next_run(&s->map, &pfn, &end);
          pfn = end) {
         uint64_t len = (end - pfn) * EX_PAGE;
-        if ((rc = ex_copy_range(s, s->base + pfn * EX_PAGE, at, len)))
+        if (!s->planned &&
+            (rc = ex_copy_range(s, s->base + pfn * EX_PAGE, at, len)))
             return rc;
         at += len;
         for (uint64_t p = pfn; p < end; p++) {

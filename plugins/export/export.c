@@ -129,6 +129,7 @@ static void state_free(struct ex_state *s)
         close(s->journal);
     ex_out_discard(&s->out);
     ex_map_free(&s->map);
+    ex_map_free(&s->plan);
     ex_vcpus_free(&s->cpu);
     ex_vcpus_free(&s->cpu_next);
     free(s->buf);
@@ -150,7 +151,7 @@ static int ex_init(const struct xlsr_host *host, xlsr_handle *h,
     s->host = host;
     s->h = h;
     s->ctx = host->restore_ctx(h);
-    s->store = s->journal = s->out.fd = s->out.dirfd = -1;
+    s->store = s->journal = s->out.fd = s->out.dirfd = s->in_fd = -1;
     s->buf = malloc((size_t)EX_BUF_PAGES * EX_PAGE);
     s->pfns = malloc((size_t)EX_MAX_BATCH * sizeof(*s->pfns));
     int rc = s->buf && s->pfns ? configure(s) : XLSR_ERR_NOMEM;
@@ -232,7 +233,8 @@ static int ex_substream(void *state, const struct xlsr_record *rec)
     struct ex_state *s = state;
     (void)rec;
     s->done = true;
-    return ex_walk(s);
+    int rc = ex_plan(s);
+    return rc ? rc : ex_walk(s);
 }
 
 static void ex_fini(void *state, int rc)

@@ -3,7 +3,7 @@
  * plugin: guest memory out of the inline libxc stream, for forensic
  * tools (ELF core, raw, LiME).
  *
- * Data flow, one direction, bounded memory:
+ * Data flow, one direction, bounded memory (plan.c: which path):
  *
  *   walk.c   libxc records ──► pages at their final place in a file
  *            (store.c), a bitmap of present pfns (map.c), vCPU
@@ -40,6 +40,8 @@ struct ex_map {
     uint64_t words;             /* allocated 64-bit words */
     uint64_t pages;             /* bits set */
     uint64_t end;               /* highest set pfn + 1 (0 when empty) */
+    uint64_t *rank;             /* ex_map_index: per 512 pfns, pages and
+                                   runs before them */
 };
 
 int ex_map_set(struct ex_map *m, uint64_t pfn);   /* 0 or -1 (ENOMEM) */
@@ -48,6 +50,12 @@ bool ex_map_test(const struct ex_map *m, uint64_t pfn);
  * or false when none is left. */
 bool ex_map_next_run(const struct ex_map *m, uint64_t *pfn, uint64_t *end);
 uint64_t ex_map_runs(const struct ex_map *m);
+/* Builds the rank index of a map that no longer changes: 0 or -1. */
+int ex_map_index(struct ex_map *m);
+/* Pages below pfn, and runs that start at or below it (for a present
+ * pfn: the 1-based number of its run). */
+void ex_map_rank(const struct ex_map *m, uint64_t pfn, uint64_t *pages,
+                 uint64_t *runs);
 void ex_map_free(struct ex_map *m);
 
 /* --- out.c: the output file ----------------------------------------- */
@@ -133,12 +141,37 @@ struct ex_state {
     bool ready;                 /* layout written, waiting to be named */
     bool done;
 
+    /* plan.c: a regular-file input that is not checkpointed is read
+     * twice; pass 1 learns the map, pass 2 copies each page straight to
+     * its final offset (no staging file for LiME and dump-core). */
+    int in_fd;                  /* regular-file input, or -1 (pipe) */
+    uint64_t in_base;           /* its file position of stream offset 0 */
+    bool planned;               /* pass 1 succeeded: s->plan is the map */
+    struct ex_map plan;         /* the pfns pass 1 found, rank-indexed */
+    uint64_t plan_at;           /* dump-core: offset of .xen_pages */
+    const char *staged_why;     /* why pages are staged, or NULL */
+
     uint8_t *buf;               /* page read buffer */
     uint64_t *pfns;             /* one PAGE_DATA record's pfn entries */
 };
 
 /* walk.c */
 int ex_walk(struct ex_state *s);
+/* Pass 1 over a regular-file input (pread at explicit offsets, page
+ * contents not read): the pfns with data into s->plan, vCPU state into
+ * s->cpu_next as pass 2 will find it.  XLSR_OK when it reached the libxc
+ * END; XLSR_DECLINE (and *why) when the stream must be staged instead:
+ * a CHECKPOINT, or anything pass 2 will report as an error. */
+int ex_walk_plan(struct ex_state *s, const char **why);
+
+/* plan.c */
+/* Chooses the path for this stream (pass 1 when it can), logs it. */
+int ex_plan(struct ex_state *s);
+/* Where the page of a present pfn goes in the output (planned) or the
+ * store (staged). */
+uint64_t ex_plan_dest(const struct ex_state *s, uint64_t pfn);
+/* After pass 2: the pages placed are exactly the plan's. */
+int ex_plan_check(struct ex_state *s);
 
 /* store.c: pages into the store (or the journal of an open checkpoint) */
 int ex_store_pages(struct ex_state *s, const uint64_t *pfns,
@@ -153,6 +186,18 @@ int ex_dumpcore_finish(struct ex_state *s);
 /* lime.c: len bytes from the staging store at `from` to the output. */
 int ex_copy_range(struct ex_state *s, uint64_t from, uint64_t to,
                   uint64_t len);
+/* store.c: len bytes from fd `in` at `from` to fd `out` at `to`, in the
+ * kernel (copy_file_range) where it can, else read and write. */
+int ex_copy_fd(struct ex_state *s, int in, uint64_t from, int out,
+               uint64_t to, uint64_t len, const char *what);
+/* store.c: n pages of pfns (consecutive data) at file offset `from` of
+ * the input, copied to where they belong (pass 2 of a planned stream, and
+ * the pages of any regular-file input before a checkpoint). */
+int ex_store_copy(struct ex_state *s, const uint64_t *pfns, uint32_t n,
+                  uint64_t from);
+/* dumpcore.c: offset of .xen_pages for nvcpu vCPUs and npages pages. */
+uint64_t ex_dumpcore_pages_at(struct ex_state *s, uint32_t nvcpu,
+                              uint64_t npages);
 
 /* export.c */
 /* The pfn bound for the guest type just read from the domain header. */

@@ -4,6 +4,11 @@
  * scratch file for LiME).  A repeated pfn (live migration) simply
  * overwrites the older copy: the last one wins, as in a restore.
  *
+ * A planned stream (plan.c: a regular-file input without checkpoints,
+ * read once before) knows every page's final offset before its data
+ * comes, so the store is the output for every format and pages are
+ * copied there from the input in the kernel (ex_store_copy).
+ *
  * Checkpointed streams: libxenguest applies the records of checkpoint
  * N > 1 only once the libxl side of that checkpoint completed, and drops
  * them when the stream ends first (xg_sr_restore.c: handle_checkpoint()
@@ -18,6 +23,7 @@
  * completes has no consistent memory at all, and is an error.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/uio.h>
@@ -34,20 +40,115 @@ static int mark(struct ex_state *s, const uint64_t *pfns, uint32_t n)
     return XLSR_OK;
 }
 
+/* The output is fsynced before it is named (out.c); starting the
+ * write-out of each range as soon as it is written lets the disk work
+ * while the rest is copied, instead of all of it waiting for that fsync
+ * (measured on ext4: 1.05-1.2 s -> 0.77-0.89 s per GiB).  Not for the
+ * scratch files, which are never synced. */
+static void kick(struct ex_state *s, int fd, uint64_t off, uint64_t len)
+{
+    if (fd == s->out.fd)
+        (void)sync_file_range(fd, (off_t)off, (off_t)len,
+                              SYNC_FILE_RANGE_WRITE);
+}
+
+/* The end of the group of consecutive pfns starting at i: their pages
+ * are consecutive in every layout (one run, ascending ranks). */
+static uint32_t group(struct ex_state *s, const uint64_t *pfns, uint32_t i,
+                      uint32_t n, int *rc)
+{
+    uint32_t j = i + 1;
+    while (j < n && pfns[j] == pfns[j - 1] + 1)
+        j++;
+    *rc = XLSR_OK;
+    /* Pass 1 read the same bytes; only a file changed under us differs. */
+    for (uint32_t k = i; s->planned && k < j; k++)
+        if (!ex_map_test(&s->plan, pfns[k]))
+            *rc = ex_fail(s, XLSR_ERR_IO, "pfn %#llx has a page now but "
+                          "had none when the input was first read: the "
+                          "file changed while it was exported",
+                          (unsigned long long)pfns[k]);
+    return j;
+}
+
 /* Consecutive pfns with consecutive data become one write. */
 static int place(struct ex_state *s, const uint64_t *pfns,
                  const uint8_t *data, uint32_t n)
 {
     for (uint32_t i = 0, j; i < n; i = j) {
-        for (j = i + 1; j < n && pfns[j] == pfns[j - 1] + 1; j++)
-            ;
-        int rc = ex_pwrite(s, s->store, data + (size_t)i * EX_PAGE,
-                           (size_t)(j - i) * EX_PAGE,
-                           s->base + (pfns[i] << EX_PAGE_SHIFT), "pages");
-        if (rc)
+        int rc;
+        j = group(s, pfns, i, n, &rc);
+        uint64_t to = ex_plan_dest(s, pfns[i]);
+        size_t len = (size_t)(j - i) * EX_PAGE;
+        if (rc || (rc = ex_pwrite(s, s->store, data + (size_t)i * EX_PAGE,
+                                  len, to, "pages")))
+            return rc;
+        kick(s, s->store, to, len);
+    }
+    return mark(s, pfns, n);
+}
+
+int ex_store_copy(struct ex_state *s, const uint64_t *pfns, uint32_t n,
+                  uint64_t from)
+{
+    s->page_copies += n;
+    for (uint32_t i = 0, j; i < n; i = j) {
+        int rc;
+        j = group(s, pfns, i, n, &rc);
+        if (rc || (rc = ex_copy_fd(s, s->in_fd, from + (uint64_t)i * EX_PAGE,
+                                   s->store, ex_plan_dest(s, pfns[i]),
+                                   (uint64_t)(j - i) * EX_PAGE, "pages")))
             return rc;
     }
     return mark(s, pfns, n);
+}
+
+static int copy_plain(struct ex_state *s, int in, uint64_t from, int out,
+                      uint64_t to, uint64_t len, const char *what)
+{
+    size_t cap = EX_BUF_PAGES * EX_PAGE;
+    while (len) {
+        size_t n = len < cap ? (size_t)len : cap;
+        ssize_t r = pread(in, s->buf, n, (off_t)from);
+        if (r != (ssize_t)n)
+            return ex_fail(s, XLSR_ERR_IO, "%s: reading %zu bytes at %llu: "
+                           "%s", what, n, (unsigned long long)from,
+                           r < 0 ? strerror(errno) : "short read");
+        int rc = ex_pwrite(s, out, s->buf, n, to, what);
+        if (rc)
+            return rc;
+        from += n;
+        to += n;
+        len -= n;
+    }
+    return XLSR_OK;
+}
+
+/* copy_file_range is what cp does (coreutils 9): no copy through user
+ * space.  Refused across filesystems on older kernels, or by some
+ * filesystems: then plain reads and writes.  A source that ends early
+ * copies 0 bytes; copy_plain then names the short read. */
+static int copy_fd(struct ex_state *s, int in, uint64_t from, int out,
+                   uint64_t to, uint64_t len, const char *what)
+{
+    off_t ip = (off_t)from, op = (off_t)to;
+    while (len) {
+        ssize_t r = copy_file_range(in, &ip, out, &op,
+                                    len > (1u << 30) ? (1u << 30) : len, 0);
+        if (r > 0) {
+            len -= (uint64_t)r;
+            continue;
+        }
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r == 0 || errno == EXDEV || errno == EINVAL ||
+            errno == ENOSYS || errno == EOPNOTSUPP)
+            return copy_plain(s, in, (uint64_t)ip, out, (uint64_t)op, len,
+                              what);
+        return ex_fail(s, XLSR_ERR_IO, "%s: copy at output offset %llu: %s",
+                       what, (unsigned long long)op, strerror(errno));
+    }
+    return XLSR_OK;
 }
 
 static int journal_append(struct ex_state *s, const uint64_t *pfns,
@@ -146,4 +247,13 @@ void ex_store_drop(struct ex_state *s)
     s->journal_bytes = 0;
     for (uint32_t i = 0; i < s->cpu_next.n; i++)
         s->cpu_next.v[i].valid = false;
+}
+
+int ex_copy_fd(struct ex_state *s, int in, uint64_t from, int out,
+               uint64_t to, uint64_t len, const char *what)
+{
+    int rc = copy_fd(s, in, from, out, to, len, what);
+    if (!rc)
+        kick(s, out, to, len);
+    return rc;
 }

@@ -16,7 +16,15 @@
  *
  * The layout (elf.c, lime.c) runs here, where it can still fail the
  * stream; the output is named in fini() once the whole stream is good.
+ *
+ * The same walker makes pass 1 of a planned stream (plan.c): it reads
+ * the regular-file input with pread at its own offset, runs every handler
+ * but skips page contents, and only notes which pfns have data.  A
+ * CHECKPOINT, or anything that would fail, ends pass 1 quietly (DECLINE):
+ * the stream is then staged, and pass 2 reports what is wrong with the
+ * usual offsets.
  */
+#include <unistd.h>
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -47,7 +55,15 @@ struct walk {
     uint32_t rec_type;
     bool after_ckpt;            /* next record is the first after one */
     bool failover;
+    bool scan;                  /* pass 1: pread at pos, pages skipped */
+    uint64_t pos;               /* pass 1: stream offset of the next byte */
+    const char *why;            /* pass 1: why it stopped */
 };
+
+static uint64_t offset(const struct walk *w)
+{
+    return w->scan ? w->pos : w->s->host->offset(w->s->h);
+}
 
 /* spec 4.2: page types with a page of data (NOTAB, L1-L4, pinned),
  * without (BROKEN, XALLOC, XTAB), and invalid (5-8). */
@@ -77,6 +93,12 @@ wfail(struct walk *w, int rc, uint64_t off, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(reason, sizeof(reason), fmt, ap);
     va_end(ap);
+    if (w->scan) {              /* pass 2 will say it, and fail there */
+        w->s->host->log(w->s->h, XLSR_LOG_DEBUG, "pass 1 stops at offset "
+                        "%llu: %s", (unsigned long long)off, reason);
+        w->why = "the stream has an error pass 2 reports";
+        return XLSR_DECLINE;
+    }
     if (w->rec_type == UINT32_MAX)
         return ex_fail(w->s, rc, "libxc offset %llu (%#llx), header: %s",
                        (unsigned long long)off, (unsigned long long)off,
@@ -106,14 +128,41 @@ static int read_failed(struct walk *w, int rc)
                  "END" : "read error");
 }
 
+/* Pass 1: exact reads at the walker's own offset; the core's fd
+ * position is untouched. */
+static int scan_rd(struct walk *w, void *buf, size_t len)
+{
+    uint8_t *p = buf;
+    while (len) {
+        ssize_t r = pread(w->s->in_fd, p, len,
+                          (off_t)(w->s->in_base + w->pos));
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r <= 0) {
+            w->why = "the input ends before the libxc END";
+            return XLSR_DECLINE;
+        }
+        p += r;
+        len -= (size_t)r;
+        w->pos += (uint64_t)r;
+    }
+    return XLSR_OK;
+}
+
 static int rd(struct walk *w, void *buf, size_t len)
 {
+    if (w->scan)
+        return scan_rd(w, buf, len);
     int rc = w->s->host->read(w->s->h, buf, len);
     return rc ? read_failed(w, rc) : XLSR_OK;
 }
 
 static int sk(struct walk *w, uint64_t len)
 {
+    if (w->scan) {              /* a short file is met by the next read */
+        w->pos += len;
+        return XLSR_OK;
+    }
     int rc = len ? w->s->host->skip(w->s->h, len) : XLSR_OK;
     return rc ? read_failed(w, rc) : XLSR_OK;
 }
@@ -121,7 +170,7 @@ static int sk(struct walk *w, uint64_t len)
 static int headers(struct walk *w)
 {
     struct ex_state *s = w->s;
-    uint64_t off = s->host->offset(s->h);
+    uint64_t off = offset(w);
     uint8_t b[40];
     int rc = rd(w, b, sizeof(b));
     if (rc)
@@ -209,6 +258,20 @@ static int page_data(struct walk *w, uint32_t len)
         return wfail(w, XLSR_ERR_STREAM, w->rec_off, "count %u with %u pages "
                      "of data needs length %llu, record length is %u", count,
                      ndata, (unsigned long long)want, len);
+    if (w->scan) {
+        for (uint32_t i = 0; i < ndata; i++)
+            if (ex_map_set(&s->plan, s->pfns[i]))
+                return wfail(w, XLSR_ERR_NOMEM, w->rec_off, "out of memory "
+                             "for the page map");
+        return sk(w, (uint64_t)ndata * EX_PAGE);
+    }
+    /* A regular-file input: we seek over the pages (which finds a short
+     * file, with the usual error), then the kernel copies them. */
+    if (s->in_fd >= 0 && s->path && !s->in_journal && ndata) {
+        uint64_t from = s->in_base + offset(w);
+        return (rc = sk(w, (uint64_t)ndata * EX_PAGE))
+                   ? rc : ex_store_copy(s, s->pfns, ndata, from);
+    }
     for (uint32_t i = 0, n; i < ndata; i += n) {
         n = ndata - i < EX_BUF_PAGES ? ndata - i : EX_BUF_PAGES;
         if ((rc = rd(w, s->buf, (size_t)n * EX_PAGE)))
@@ -229,7 +292,7 @@ static int hvm_context(struct walk *w, uint32_t len)
     int rc;
 
     while (left >= 8) {
-        uint64_t at = s->host->offset(s->h);
+        uint64_t at = offset(w);
         if ((rc = rd(w, d, 8)))
             return rc;
         left -= 8;
@@ -377,7 +440,7 @@ static int records(struct walk *w)
     uint64_t max = s->host->max_record_bytes(s->h);
     for (;;) {
         uint8_t hdr[8];
-        w->rec_off = s->host->offset(s->h);
+        w->rec_off = offset(w);
         w->rec_type = UINT32_MAX;
         int rc = rd(w, hdr, 8);
         if (rc)
@@ -400,6 +463,10 @@ static int records(struct walk *w)
             return rc;
         if (type == REC_END)
             return XLSR_OK;
+        if (type == REC_CHECKPOINT && w->scan) {
+            w->why = "the stream is checkpointed";
+            return XLSR_DECLINE;
+        }
         if (type == REC_CHECKPOINT && (rc = checkpoint(w)))
             return rc;
     }
@@ -455,9 +522,22 @@ int ex_walk(struct ex_state *s)
     } else {
         return rc;
     }
-    int lrc = layout(s);
+    int lrc = s->path ? ex_plan_check(s) : XLSR_OK;
+    if (!lrc)
+        lrc = layout(s);
     if (lrc)
         return lrc;
     report(s);
+    return rc;
+}
+
+int ex_walk_plan(struct ex_state *s, const char **why)
+{
+    struct walk w = { .s = s, .rec_type = UINT32_MAX, .scan = true,
+                      .pos = s->host->offset(s->h) };
+    int rc = headers(&w);
+    if (!rc)
+        rc = records(&w);
+    *why = w.why ? w.why : "pass 1 failed";
     return rc;
 }

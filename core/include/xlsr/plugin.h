@@ -263,6 +263,14 @@ struct xlsr_host {
      * xl config's c_info.type wins when the stream has one.  Added after
      * ABI 1.1: check with XLSR_HOST_HAS. */
     void (*guest_type)(xlsr_handle *h, uint32_t libxc_domain_type);
+    /* When the stream is a regular file: its fd and the file position of
+     * stream offset 0, so a plugin may pread(2) or copy_file_range(2)
+     * bytes at explicit offsets (position = *base + host->offset()) while
+     * it reads the sub-stream through read/skip as usual.  Never move the
+     * fd's position, never close it.  XLSR_DECLINE for a pipe, socket or
+     * an fd whose offsets are unknown.  Valid inside substream() only;
+     * added after ABI 1.2: check with XLSR_HOST_HAS. */
+    int (*input_file)(xlsr_handle *h, int *fd, uint64_t *base);
 };
 
 /*
