@@ -11,6 +11,15 @@
 #   XLSR_SAN=1   this is the sanitizer pass (files with NO_SAN=1 skip)
 #   XLSR_COUNTS  file to write "passed failed skipped" to
 #   XLSR_ONLY    run only test functions matching this glob
+#   XLSR_JOBS    test files run at once (default 2; 1 = one after another)
+#   XLSR_TIMES=1 end with the 15 slowest tests (wall seconds); every
+#                test's time is in $XLSR_BUILD/test-logs/times
+#
+# Parallelism is per file: the functions of one file run in order, one at
+# a time (a file may share state between them, e.g. one Xen boot), and
+# files run up to XLSR_JOBS at once, their reports printed in file order.
+# A SLOW=1 file (real-Xen boots, fresh builds, whole corpora) runs alone:
+# nothing else competes with it for the 2 cores it times out on.
 set -u
 top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top"
@@ -18,13 +27,23 @@ export XLSR_TOP=$top
 export XLSR_BUILD=${XLSR_BUILD:-build}
 case $XLSR_BUILD in /*) ;; *) XLSR_BUILD=$top/$XLSR_BUILD ;; esac
 export XLSR_FAST=${XLSR_FAST:-} XLSR_SAN=${XLSR_SAN:-}
-pass=0 fail=0 skipn=0
-failed_names=()
+jobs=${XLSR_JOBS:-2}
+case $jobs in '' | *[!0-9]* | 0) echo "run.sh: XLSR_JOBS='$jobs' is not a count >= 1" >&2; exit 2 ;; esac
 logdir=$XLSR_BUILD/test-logs
 rm -rf "$logdir"; mkdir -p "$logdir"
+units=$logdir/.units        # per file: .out (report lines), .res (counts)
+mkdir -p "$units"
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=0:exitcode=99}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1:exitcode=99}
 label=$(basename "$XLSR_BUILD")
+times=$logdir/times
+: >"$times"
+# now_ms: wall clock in milliseconds (bash 5's $EPOCHREALTIME).
+now_ms() { local t=${EPOCHREALTIME/[.,]/}; echo $((t / 1000)); }
+
+# A unit's counts, kept in its own shell and written to its .res file.
+pass=0 fail=0 skipn=0
+failed_names=()
 
 report() { # name rc log
     case $2 in
@@ -38,48 +57,127 @@ report() { # name rc log
     esac
 }
 
-# cmocka binaries: one process each, their own counts.
-for bin in "$XLSR_BUILD"/tests/unit-*; do
-    [ -x "$bin" ] || continue
-    name=$(basename "$bin"); log=$logdir/$name.log
-    "$bin" >"$log" 2>&1; rc=$?
-    p=$(sed -n 's/^\[  PASSED  \] \([0-9]*\) test.*/\1/p' "$log" | tail -n 1)
-    f=$(sed -n 's/^\[  FAILED  \] \([0-9]*\) test.*/\1/p' "$log" | tail -n 1)
-    pass=$((pass + ${p:-0})); fail=$((fail + ${f:-0}))
-    if [ "$rc" -ne 0 ] || [ -z "$p" ]; then
-        [ -n "$f" ] || fail=$((fail + 1))
-        failed_names+=("$name"); echo "FAIL [$label] $name (rc $rc)"
-        tail -n 25 "$log" | sed 's/^/    | /'
-    else
-        echo "PASS [$label] $name (${p} cmocka tests)"
-    fi
-done
+# save_counts FILE: this unit's counts, then its failed tests, one a line.
+save_counts() {
+    { echo "$pass $fail $skipn"
+      [ "${#failed_names[@]}" -eq 0 ] || printf '%s\n' "${failed_names[@]}"
+    } >"$1"
+}
 
-for file in $(find tests -name 't-*.sh' | sort); do
-    SLOW=; NO_SAN=
-    eval "$(grep -E '^(SLOW|NO_SAN)=' "$file")"
-    [ -n "$XLSR_FAST" ] && [ -n "$SLOW" ] && continue
+# cmocka binaries: one process each, their own counts.
+run_units() {
+    local bin name log rc p f t0
+    for bin in "$XLSR_BUILD"/tests/unit-*; do
+        [ -x "$bin" ] || continue
+        name=$(basename "$bin"); log=$logdir/$name.log
+        t0=$(now_ms)
+        "$bin" >"$log" 2>&1; rc=$?
+        echo "$(( $(now_ms) - t0 )) $name" >>"$times"
+        p=$(sed -n 's/^\[  PASSED  \] \([0-9]*\) test.*/\1/p' "$log" | tail -n 1)
+        f=$(sed -n 's/^\[  FAILED  \] \([0-9]*\) test.*/\1/p' "$log" | tail -n 1)
+        pass=$((pass + ${p:-0})); fail=$((fail + ${f:-0}))
+        if [ "$rc" -ne 0 ] || [ -z "$p" ]; then
+            [ -n "$f" ] || fail=$((fail + 1))
+            failed_names+=("$name"); echo "FAIL [$label] $name (rc $rc)"
+            tail -n 25 "$log" | sed 's/^/    | /'
+        else
+            echo "PASS [$label] $name (${p} cmocka tests)"
+        fi
+    done
+}
+
+# run_file FILE NO_SAN: every t_* function of FILE, one after another.
+run_file() {
+    local file=$1 no_san=$2 fns fn name log rc t0
     fns=$(bash -c ". tests/lib.sh; . '$file'; declare -F" | awk '{print $3}' | grep '^t_')
     for fn in $fns; do
         name=${file#tests/}:$fn
         [ -n "${XLSR_ONLY:-}" ] && case $fn in $XLSR_ONLY) ;; *) continue ;; esac
         log=$logdir/$(echo "$name" | tr '/:' '__').log
-        if [ -n "$XLSR_SAN" ] && [ -n "$NO_SAN" ]; then
+        if [ -n "$XLSR_SAN" ] && [ -n "$no_san" ]; then
             echo "runs in the non-sanitizer pass only (it boots a whole Xen, or measures what a sanitizer would distort)" >"$log"
             report "$name" 77 "$log"; continue
         fi
         T=$(mktemp -d "${TMPDIR:-/tmp}/xlsr-test.XXXXXX")
+        t0=$(now_ms)
         ( export T; cd "$top"; . tests/lib.sh; . "$file"; set -e; "$fn" ) \
             >"$log" 2>&1 </dev/null
         rc=$?
+        echo "$(( $(now_ms) - t0 )) $name" >>"$times"
         report "$name" "$rc" "$log"
         [ "$rc" -eq 0 ] && rm -rf "$T"
     done
-done
+}
 
-[ -n "${XLSR_COUNTS:-}" ] && echo "$pass $fail $skipn" >"$XLSR_COUNTS"
-if [ "$fail" -ne 0 ]; then
-    echo "failed in [$label]:"; printf '  %s\n' "${failed_names[@]}"
+# The units: the cmocka binaries as one, then each test file.
+list=(:units)
+alone=()
+for file in $(find tests -name 't-*.sh' | sort); do
+    SLOW=; NO_SAN=
+    eval "$(grep -E '^(SLOW|NO_SAN)=' "$file")"
+    [ -n "$XLSR_FAST" ] && [ -n "$SLOW" ] && continue
+    list+=("$file:$NO_SAN")
+    alone+=("$SLOW")
+done
+alone=("" "${alone[@]}")
+
+# start I: runs unit I in a background shell; its report goes to I.out
+# (or straight to stdout when it runs alone), its counts to I.res.
+start() {
+    local i=$1 spec=${list[$1]}
+    (
+        if [ "$spec" = :units ]; then run_units
+        else run_file "${spec%%:*}" "${spec#*:}"
+        fi
+        save_counts "$units/$i.res.tmp"
+        mv "$units/$i.res.tmp" "$units/$i.res"
+    )
+}
+
+tp=0 tf=0 ts=0
+all_failed=()
+next=0      # the first unit whose report is not printed yet
+# flush: prints, in order, the reports of the units that have finished.
+flush() {
+    local a b c
+    while [ "$next" -lt "${#list[@]}" ] && [ -e "$units/$next.res" ]; do
+        [ -e "$units/$next.out" ] && cat "$units/$next.out"
+        { read -r a b c; tp=$((tp + a)); tf=$((tf + b)); ts=$((ts + c))
+          while IFS= read -r n; do all_failed+=("$n"); done
+        } <"$units/$next.res"
+        next=$((next + 1))
+    done
+}
+
+running=0
+for i in "${!list[@]}"; do
+    if [ -n "${alone[$i]}" ] || [ "$jobs" -eq 1 ]; then
+        # Alone: wait for the others, print them, then run it in the
+        # foreground, its lines as they come.
+        wait; running=0; flush
+        start "$i"
+        next=$((next + 1))
+        { read -r a b c; tp=$((tp + a)); tf=$((tf + b)); ts=$((ts + c))
+          while IFS= read -r n; do all_failed+=("$n"); done
+        } <"$units/$i.res"
+        continue
+    fi
+    while [ "$running" -ge "$jobs" ]; do
+        wait -n; running=$((running - 1)); flush
+    done
+    start "$i" >"$units/$i.out" &
+    running=$((running + 1))
+done
+wait; flush
+
+if [ -n "${XLSR_TIMES:-}" ]; then
+    echo "slowest tests (wall s):"
+    sort -rn "$times" | head -n 15 |
+        awk '{ printf "  %7.2f %s\n", $1 / 1000, $2 }'
 fi
-echo "$pass passed, $fail failed, $skipn skipped"
-[ "$fail" -eq 0 ]
+[ -n "${XLSR_COUNTS:-}" ] && echo "$tp $tf $ts" >"$XLSR_COUNTS"
+if [ "$tf" -ne 0 ]; then
+    echo "failed in [$label]:"; printf '  %s\n' "${all_failed[@]}"
+fi
+echo "$tp passed, $tf failed, $ts skipped"
+[ "$tf" -eq 0 ]
