@@ -7,7 +7,9 @@
 # skipped".  A test skips by calling `skip "why"` (exit 77); the reason is
 # printed.  Environment:
 #   XLSR_BUILD   build directory to test (build, build-asan)
-#   XLSR_FAST=1  leave out test files that set SLOW=1
+#   XLSR_FAST=1  leave out test files that set SLOW=1 (a line of its own;
+#                SLOW=0 or none: fast), and the functions a file names in
+#                its SLOW_TESTS='t_a t_b' line (long loops, big inputs)
 #   XLSR_SAN=1   this is the sanitizer pass (files with NO_SAN=1 skip)
 #   XLSR_COUNTS  file to write "passed failed skipped" to
 #   XLSR_ONLY    run only test functions matching this glob
@@ -38,8 +40,12 @@ export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1:exitcod
 label=$(basename "$XLSR_BUILD")
 times=$logdir/times
 : >"$times"
-# now_ms: wall clock in milliseconds (bash 5's $EPOCHREALTIME).
-now_ms() { local t=${EPOCHREALTIME/[.,]/}; echo $((t / 1000)); }
+# log_time T0 NAME: NAME took the milliseconds from T0 (an $EPOCHREALTIME)
+# to now.  No fork: the runner's own cost per test adds up over hundreds.
+log_time() {
+    local a=${1/[.,]/} b=${EPOCHREALTIME/[.,]/}
+    echo "$(((b - a) / 1000)) $2" >>"$times"
+}
 
 # A unit's counts, kept in its own shell and written to its .res file.
 pass=0 fail=0 skipn=0
@@ -49,7 +55,7 @@ report() { # name rc log
     case $2 in
     0) pass=$((pass + 1)); echo "PASS [$label] $1"
        # Figures a test wants seen (boot and restore times, ratios).
-       grep '^NOTE: ' "$3" | sed 's/^NOTE: /    note: /' || true ;;
+       sed -n 's/^NOTE: /    note: /p' "$3" ;;
     77) skipn=$((skipn + 1))
         echo "SKIP [$label] $1: $(tail -n 1 "$3")" ;;
     *) fail=$((fail + 1)); failed_names+=("$1")
@@ -70,9 +76,9 @@ run_units() {
     for bin in "$XLSR_BUILD"/tests/unit-*; do
         [ -x "$bin" ] || continue
         name=$(basename "$bin"); log=$logdir/$name.log
-        t0=$(now_ms)
+        t0=$EPOCHREALTIME
         "$bin" >"$log" 2>&1; rc=$?
-        echo "$(( $(now_ms) - t0 )) $name" >>"$times"
+        log_time "$t0" "$name"
         p=$(sed -n 's/^\[  PASSED  \] \([0-9]*\) test.*/\1/p' "$log" | tail -n 1)
         f=$(sed -n 's/^\[  FAILED  \] \([0-9]*\) test.*/\1/p' "$log" | tail -n 1)
         pass=$((pass + ${p:-0})); fail=$((fail + ${f:-0}))
@@ -86,48 +92,51 @@ run_units() {
     done
 }
 
-# run_file FILE NO_SAN: every t_* function of FILE, one after another.
+# run_file FILE NO_SAN SLOW_TESTS: every t_* function of FILE, one after
+# another (in the fast loop, none of SLOW_TESTS).
 run_file() {
-    local file=$1 no_san=$2 fns fn name log rc t0
+    local file=$1 no_san=$2 slow=" $3 " fns fn name log rc t0
     fns=$(bash -c ". tests/lib.sh; . '$file'; declare -F" | awk '{print $3}' | grep '^t_')
     for fn in $fns; do
         name=${file#tests/}:$fn
         [ -n "${XLSR_ONLY:-}" ] && case $fn in $XLSR_ONLY) ;; *) continue ;; esac
-        log=$logdir/$(echo "$name" | tr '/:' '__').log
+        [ -n "$XLSR_FAST" ] && case $slow in *" $fn "*) continue ;; esac
+        log=$logdir/${name//[\/:]/_}.log
         if [ -n "$XLSR_SAN" ] && [ -n "$no_san" ]; then
             echo "runs in the non-sanitizer pass only (it boots a whole Xen, or measures what a sanitizer would distort)" >"$log"
             report "$name" 77 "$log"; continue
         fi
         T=$(mktemp -d "${TMPDIR:-/tmp}/xlsr-test.XXXXXX")
-        t0=$(now_ms)
+        t0=$EPOCHREALTIME
         ( export T; cd "$top"; . tests/lib.sh; . "$file"; set -e; "$fn" ) \
             >"$log" 2>&1 </dev/null
         rc=$?
-        echo "$(( $(now_ms) - t0 )) $name" >>"$times"
+        log_time "$t0" "$name"
         report "$name" "$rc" "$log"
         [ "$rc" -eq 0 ] && rm -rf "$T"
     done
 }
 
-# The units: the cmocka binaries as one, then each test file.
-list=(:units)
-alone=()
+# The units: the cmocka binaries as one (unit 0), then each test file,
+# with its NO_SAN, SLOW_TESTS and whether it runs alone (SLOW).
+list=(:units) nosan=("") slowfns=("") alone=("")
 for file in $(find tests -name 't-*.sh' | sort); do
-    SLOW=; NO_SAN=
-    eval "$(grep -E '^(SLOW|NO_SAN)=' "$file")"
+    SLOW=; NO_SAN=; SLOW_TESTS=
+    eval "$(grep -E '^(SLOW|NO_SAN|SLOW_TESTS)=' "$file")"
+    # SLOW=0 (as NO_SAN=0) says "not slow", as one would read it.
+    [ "$SLOW" = 0 ] && SLOW=
+    [ "$NO_SAN" = 0 ] && NO_SAN=
     [ -n "$XLSR_FAST" ] && [ -n "$SLOW" ] && continue
-    list+=("$file:$NO_SAN")
-    alone+=("$SLOW")
+    list+=("$file") nosan+=("$NO_SAN") slowfns+=("$SLOW_TESTS") alone+=("$SLOW")
 done
-alone=("" "${alone[@]}")
 
 # start I: runs unit I in a background shell; its report goes to I.out
 # (or straight to stdout when it runs alone), its counts to I.res.
 start() {
-    local i=$1 spec=${list[$1]}
+    local i=$1
     (
-        if [ "$spec" = :units ]; then run_units
-        else run_file "${spec%%:*}" "${spec#*:}"
+        if [ "$i" -eq 0 ]; then run_units
+        else run_file "${list[$i]}" "${nosan[$i]}" "${slowfns[$i]}"
         fi
         save_counts "$units/$i.res.tmp"
         mv "$units/$i.res.tmp" "$units/$i.res"
@@ -137,14 +146,24 @@ start() {
 tp=0 tf=0 ts=0
 all_failed=()
 next=0      # the first unit whose report is not printed yet
+# add_counts I: unit I's counts and failed tests into the totals.
+add_counts() {
+    local a b c n
+    { read -r a b c; tp=$((tp + a)); tf=$((tf + b)); ts=$((ts + c))
+      while IFS= read -r n; do all_failed+=("$n"); done
+    } <"$units/$1.res"
+}
+# died I: unit I's shell died before it wrote its counts: a failure,
+# never a pass by omission.
+died() {
+    echo "FAIL [$label] ${list[$1]}: the runner's shell for it died (no counts)" >>"$units/$1.out"
+    printf '0 1 0\n%s\n' "${list[$1]}" >"$units/$1.res"
+}
 # flush: prints, in order, the reports of the units that have finished.
 flush() {
-    local a b c
     while [ "$next" -lt "${#list[@]}" ] && [ -e "$units/$next.res" ]; do
         [ -e "$units/$next.out" ] && cat "$units/$next.out"
-        { read -r a b c; tp=$((tp + a)); tf=$((tf + b)); ts=$((ts + c))
-          while IFS= read -r n; do all_failed+=("$n"); done
-        } <"$units/$next.res"
+        add_counts "$next"
         next=$((next + 1))
     done
 }
@@ -156,10 +175,8 @@ for i in "${!list[@]}"; do
         # foreground, its lines as they come.
         wait; running=0; flush
         start "$i"
-        next=$((next + 1))
-        { read -r a b c; tp=$((tp + a)); tf=$((tf + b)); ts=$((ts + c))
-          while IFS= read -r n; do all_failed+=("$n"); done
-        } <"$units/$i.res"
+        [ -e "$units/$i.res" ] || died "$i"
+        flush
         continue
     fi
     while [ "$running" -ge "$jobs" ]; do
@@ -168,7 +185,9 @@ for i in "${!list[@]}"; do
     start "$i" >"$units/$i.out" &
     running=$((running + 1))
 done
-wait; flush
+wait
+for i in "${!list[@]}"; do [ -e "$units/$i.res" ] || died "$i"; done
+flush
 
 if [ -n "${XLSR_TIMES:-}" ]; then
     echo "slowest tests (wall s):"
