@@ -21,7 +21,7 @@
 # a time (a file may share state between them, e.g. one Xen boot), and
 # files run up to XLSR_JOBS at once, their reports printed in file order.
 # A SLOW=1 file (real-Xen boots, fresh builds, whole corpora) runs alone:
-# nothing else competes with it for the 2 cores it times out on.
+# nothing else competes with it for the CPU its timeouts assume.
 set -u
 top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top"
