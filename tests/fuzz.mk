@@ -10,20 +10,23 @@ TEST_BINS += $(BUILD)/tests/fuzz-stream $(BUILD)/tests/fuzz-replay
 
 FUZZ_TARGETS ?= stream libxl libxc xenstore emulator ini xljson
 FUZZ_TIME    ?= 60
-FUZZ_SRCS    := tests/fuzz/fuzz-targets.c plugins/xenstore/pairs.c
+FUZZ_SRCS    := tests/fuzz/fuzz-targets.c tests/fuzz/fuzz-lib.c \
+                plugins/xenstore/pairs.c
+FUZZ_HDRS    := tests/fuzz/fuzz-lib.h plugins/xenstore/pairs.h
 
-$(BUILD)/tests/fuzz-stream: tests/fuzz/fuzz-stream.c $(BUILD)/lib/libxlsr.a
+$(BUILD)/tests/fuzz-stream: tests/fuzz/fuzz-stream.c tests/fuzz/fuzz-lib.c \
+        $(FUZZ_HDRS) $(BUILD)/lib/libxlsr.a
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) $(XCFLAGS) -o $@ $< $(BUILD)/lib/libxlsr.a \
+	$(CC) $(CFLAGS) $(XCFLAGS) -o $@ $(filter %.c,$^) $(BUILD)/lib/libxlsr.a \
 	    $(XLDFLAGS) $(CORE_LIBS)
 
-$(BUILD)/tests/fuzz-replay: $(FUZZ_SRCS) $(BUILD)/lib/libxlsr.a
+$(BUILD)/tests/fuzz-replay: $(FUZZ_SRCS) $(FUZZ_HDRS) $(BUILD)/lib/libxlsr.a
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) $(XCFLAGS) -o $@ $(FUZZ_SRCS) $(BUILD)/lib/libxlsr.a \
 	    $(XLDFLAGS) $(CORE_LIBS)
 
 # One libFuzzer binary per target (inner make of `make fuzz` only).
-$(BUILD)/fuzz/fuzz-%: $(FUZZ_SRCS) $(BUILD)/lib/libxlsr.a
+$(BUILD)/fuzz/fuzz-%: $(FUZZ_SRCS) $(FUZZ_HDRS) $(BUILD)/lib/libxlsr.a
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) $(XCFLAGS) -fsanitize=fuzzer -DFZ_TARGET='"$*"' \
 	    -o $@ $(FUZZ_SRCS) $(BUILD)/lib/libxlsr.a $(XLDFLAGS) $(CORE_LIBS)

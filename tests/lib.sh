@@ -58,3 +58,39 @@ mkconf() {
     { echo "[core]"; echo "plugin_dir = $B/plugins:$B/test-plugins"; cat; } >"$f"
     echo "$f"
 }
+
+# --- the real corpus ------------------------------------------------------
+# need_corpus: skips, saying why, unless the real corpus ($XLSR_CORPUS,
+# its *.xl.zst images) and zstd are here.
+need_corpus() {
+    ls "$XLSR_CORPUS"/*.xl.zst >/dev/null 2>&1 ||
+        skip "no real corpus at $XLSR_CORPUS (set XLSR_CORPUS)"
+    command -v zstd >/dev/null || skip "zstd missing (package zstd)"
+}
+
+# corpus_image NAME OUT: the real image NAME (NAME.zst in the corpus,
+# e.g. hb-pv-save.xl) unpacked to OUT; skips, saying why, without it.
+corpus_image() {
+    [ -r "$XLSR_CORPUS/$1.zst" ] ||
+        skip "no real image $XLSR_CORPUS/$1.zst (set XLSR_CORPUS)"
+    command -v zstd >/dev/null || skip "zstd missing (package zstd)"
+    zstd -dqf "$XLSR_CORPUS/$1.zst" -o "$2"
+}
+
+# real_conf: a configuration for a real image: every shipped stream
+# plugin, libxc verifying, emulator state into $T/d.
+real_conf() {
+    mkdir -p "$T/d"
+    mkconf real.ini <<EOT
+[record.end]
+plugin = end
+[record.libxc_context]
+plugin = libxc
+mode = verify
+[record.emulator_xenstore_data]
+plugin = xenstore
+[record.emulator_context]
+plugin = emulator
+dir = $T/d
+EOT
+}

@@ -3,6 +3,10 @@
 # arrived; a stream cut anywhere fails over to the last complete
 # checkpoint, and no handler ever sees a byte of the broken one.
 
+# make check runs it, make test leaves it out (tests/run.sh):
+# a cut loop of over 100 runs.
+SLOW_TESTS=t_cut_at_every_boundary_and_inside
+
 ck_conf() {
     mkconf ck.ini <<EOT
 [record.end]

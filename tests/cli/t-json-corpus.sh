@@ -5,8 +5,7 @@
 SLOW=1
 
 t_json_real_corpus() {
-    ls "$XLSR_CORPUS"/*.xl.zst >/dev/null 2>&1 || skip "no real corpus at $XLSR_CORPUS (set XLSR_CORPUS)"
-    command -v zstd >/dev/null || skip "zstd missing (package zstd)"
+    need_corpus
     python3 -c 'import jsonschema' 2>/dev/null || fail "python3-jsonschema missing (tests/deps.sh)"
     n=0
     for z in "$XLSR_CORPUS"/*.xl.zst; do

@@ -4,35 +4,16 @@
 # libxc stream) verify, dump and export like the originals: the same
 # libxc records by type, pfns by page type and page data byte counts, for
 # HVM the same 7596-byte QEMU state, and the same exported memory.  The
-# corpus lives outside the checkout ($XLSR_REAL_CORPUS, else
-# ../shared/corpus/real); the test skips when it is absent.
+# corpus lives outside the checkout ($XLSR_CORPUS, tests/lib.sh); the
+# test skips when it is absent.
 SLOW=1
 
 WRAP=$B/tests/xlsr-wrap
 
-real_conf() {
-    mkdir -p "$T/d"
-    mkconf real.ini <<EOT
-[record.end]
-plugin = end
-[record.libxc_context]
-plugin = libxc
-mode = verify
-[record.emulator_xenstore_data]
-plugin = xenstore
-[record.emulator_context]
-plugin = emulator
-dir = $T/d
-EOT
-}
-
 # One image: the original's libxc report is what every wrapper must give.
 one_image() {
     name=$1 guest=$2
-    dir=${XLSR_REAL_CORPUS:-$XLSR_TOP/../shared/corpus/real}
-    [ -r "$dir/$name.zst" ] || skip "no real corpus at $dir"
-    command -v zstd >/dev/null || skip "no zstd"
-    zstd -dqf "$dir/$name.zst" -o "$T/orig"
+    corpus_image "$name" "$T/orig"
     c=$(real_conf)
     expect 0 "$XLSR" dump -c "$c" "$T/orig"
     grep -E '^  (libxc:|emulator )' "$T/out" >"$T/want"

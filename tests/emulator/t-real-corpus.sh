@@ -5,29 +5,7 @@
 # ../shared/corpus/real beside it; the test skips when it is absent.
 SLOW=1
 
-real_image() {
-    dir=$XLSR_CORPUS
-    img=$dir/hvm-xsphysmap-save.xl.zst
-    [ -r "$img" ] || skip "no real corpus at $dir"
-    command -v zstd >/dev/null || skip "no zstd"
-    zstd -dqf "$img" -o "$T/hvm.xl"
-}
-
-real_conf() {
-    mkdir -p "$T/d"
-    mkconf real.ini <<EOT
-[record.end]
-plugin = end
-[record.libxc_context]
-plugin = libxc
-mode = verify
-[record.emulator_xenstore_data]
-plugin = xenstore
-[record.emulator_context]
-plugin = emulator
-dir = $T/d
-EOT
-}
+real_image() { corpus_image hvm-xsphysmap-save.xl "$T/hvm.xl"; }
 
 t_real_dump() {
     real_image

@@ -8,10 +8,8 @@ SLOW=1
 # The three real images (xl save of PV, PVH, HVM by Xen 4.17).
 t_real_corpus_export() {
     need_readers
-    d=$XLSR_TOP/../shared/corpus/real
-    ls "$d"/*.xl.zst >/dev/null 2>&1 || skip "no real corpus at $d"
-    command -v zstd >/dev/null || skip "zstd missing (package zstd)"
-    for z in "$d"/*.xl.zst; do
+    need_corpus
+    for z in "$XLSR_CORPUS"/*.xl.zst; do
         zstd -dq "$z" -o "$T/img"
         export_all "$T/img"
         rm -f "$T/img" "$T"/m.*

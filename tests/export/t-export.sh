@@ -104,9 +104,13 @@ t_pfn_beyond_config() {
 t_signal_leaves_nothing() {
     $XGEN --pass 0-2000 -o "$T/s"
     mkdir "$T/o"
-    { head -c 3000000 "$T/s"; sleep 30; } | "$XLSR" export -c "$(econf)" \
-        -o "$T/o/m" - 2>"$T/err" &
-    pid=$!      # the pipeline's last command: xlsr
+    # The feeder holds the pipe open; its own job (not a pipeline with
+    # xlsr), so `wait` below returns when xlsr dies, not 30 s later.
+    mkfifo "$T/in"
+    { head -c 3000000 "$T/s"; exec sleep 30; } >"$T/in" &
+    feeder=$!   # after the exec: the sleep itself
+    "$XLSR" export -c "$(econf)" -o "$T/o/m" - <"$T/in" 2>"$T/err" &
+    pid=$!
     for i in $(seq 50); do
         ls -l /proc/$pid/fd 2>/dev/null | grep -q "$T/o" && break
         sleep 0.1
@@ -114,6 +118,8 @@ t_signal_leaves_nothing() {
     ls -l /proc/$pid/fd | grep -q "$T/o" || fail "xlsr holds no output file"
     kill -TERM $pid
     wait $pid || true
+    kill $feeder 2>/dev/null || true
+    wait $feeder 2>/dev/null || true
     eq "$(ls -A "$T/o")" "" "nothing left after SIGTERM"
 }
 

@@ -11,30 +11,17 @@
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
 #endif
-#include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <unistd.h>
 
 #include <xlsr/xlsr.h>
 
+#include "fuzz-lib.h"
+
 static struct xlsr_config *cfg;
-
-static void quiet(void *opaque, const char *text)
-{
-    (void)opaque;
-    (void)text;
-}
-
-static void quiet_log(void *opaque, enum xlsr_log_level l, const char *m)
-{
-    (void)opaque;
-    (void)l;
-    (void)m;
-}
 
 /* One stream through one session: returns the rc (never crashes). */
 static int one(const uint8_t *data, size_t len)
@@ -43,43 +30,7 @@ static int one(const uint8_t *data, size_t len)
                                     .mode = XLSR_MODE_DUMP,
                                     .verbose = true,
                                     .store_port = -1, .console_port = -1 };
-    struct xlsr_session_opts o = { .size = sizeof(o), .log = quiet_log,
-                                   .print = quiet };
-    struct xlsr_session *s;
-    struct xlsr_error err;
-    struct xlsr_result res;
-    int fd = memfd_create("fuzz", 0), rc;
-
-    if (fd < 0 || (len && write(fd, data, len) != (ssize_t)len) ||
-        lseek(fd, 0, SEEK_SET) != 0) {
-        perror("memfd");
-        exit(3);
-    }
-    if (xlsr_session_open(cfg, &ctx, &o, &s, &err)) {
-        char buf[1200];
-        xlsr_error_format(&err, buf, sizeof(buf));
-        fprintf(stderr, "session: %s\n", buf);
-        exit(3);
-    }
-    rc = xlsr_session_run(s, fd, &res, &err);
-    if (rc < 0 && !err.reason[0]) {
-        fprintf(stderr, "error without a reason (rc %d)\n", rc);
-        abort();
-    }
-    xlsr_session_close(s);
-    close(fd);
-    return rc;
-}
-
-static void load(const char *path)
-{
-    struct xlsr_error err;
-    if (xlsr_config_load(path, &cfg, &err)) {
-        char buf[1200];
-        xlsr_error_format(&err, buf, sizeof(buf));
-        fprintf(stderr, "config: %s\n", buf);
-        exit(3);
-    }
+    return fz_session(cfg, &ctx, data, len);
 }
 
 
@@ -92,32 +43,6 @@ static uint64_t rnd(void)
     rng_state ^= rng_state << 25;
     rng_state ^= rng_state >> 27;
     return rng_state * 0x2545F4914F6CDD1Dull;
-}
-
-static uint8_t *slurp(const char *path, size_t *len)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f) {
-        fprintf(stderr, "%s: %s\n", path, strerror(errno));
-        exit(3);
-    }
-    uint8_t *buf = NULL;
-    size_t cap = 0;
-    *len = 0;
-    for (;;) {
-        if (*len == cap) {
-            cap = cap ? cap * 2 : 65536;
-            buf = realloc(buf, cap);
-            if (!buf)
-                exit(3);
-        }
-        size_t n = fread(buf + *len, 1, cap - *len, f);
-        if (!n)
-            break;
-        *len += n;
-    }
-    fclose(f);
-    return buf;
 }
 
 /* One mutation of the seed into out; returns the new length. */
@@ -167,9 +92,9 @@ int main(int argc, char **argv)
                 "[-- CORPUS_FILE...]\n");
         return 2;
     }
-    load(argv[1]);
+    cfg = fz_load(argv[1]);
     size_t len;
-    uint8_t *seed = slurp(argv[2], &len);
+    uint8_t *seed = fz_slurp(argv[2], &len);
     uint8_t *buf = malloc(len ? len : 1);
     long n = strtol(argv[3], NULL, 0);
     int argi = 4;
@@ -189,7 +114,7 @@ int main(int argc, char **argv)
     if (argi < argc && !strcmp(argv[argi], "--"))
         for (argi++; argi < argc; argi++, replayed++) {
             size_t cl;
-            uint8_t *c = slurp(argv[argi], &cl);
+            uint8_t *c = fz_slurp(argv[argi], &cl);
             one(c, cl);
             free(c);
         }

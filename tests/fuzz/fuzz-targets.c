@@ -30,39 +30,19 @@
 #endif
 #include <dirent.h>
 #include <dlfcn.h>
-#include <errno.h>
 #include <libgen.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <unistd.h>
 
 #include <xlsr/xlsr.h>
 
 #include "../../plugins/xenstore/pairs.h"
+#include "fuzz-lib.h"
 
 static char plugin_dirs[2 * PATH_MAX + 2];
-
-static void quiet(void *opaque, const char *text)
-{
-    (void)opaque;
-    (void)text;
-}
-
-static void quiet_log(void *opaque, enum xlsr_log_level l, const char *m)
-{
-    (void)opaque;
-    (void)l;
-    (void)m;
-}
-
-static void die(const char *what)
-{
-    fprintf(stderr, "fuzz: %s: %s\n", what, strerror(errno));
-    exit(3);
-}
 
 /* A 0600 temporary file holding text (a config must pass the owner and
  * mode checks a root-run xlsr applies); returns its malloc'd path. */
@@ -72,12 +52,12 @@ static char *tmp_file(const void *data, size_t len)
     char *path;
     if (asprintf(&path, "%s/xlsr-fuzz.XXXXXX", dir && *dir ? dir : "/tmp")
         < 0)
-        die("asprintf");
+        fz_die("asprintf");
     int fd = mkstemp(path);
     if (fd < 0)
-        die("mkstemp");
+        fz_die("mkstemp");
     if (len && write(fd, data, len) != (ssize_t)len)
-        die("write");
+        fz_die("write");
     close(fd);
     return path;
 }
@@ -94,7 +74,7 @@ static void find_plugins(void)
     }
     ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
     if (n < 0)
-        die("/proc/self/exe");
+        fz_die("/proc/self/exe");
     exe[n] = '\0';
     char *top = dirname(dirname(exe));
     snprintf(plugin_dirs, sizeof(plugin_dirs), "%s/plugins:%s/test-plugins",
@@ -105,17 +85,11 @@ static struct xlsr_config *load_conf(const char *body)
 {
     char *text, *path;
     struct xlsr_config *cfg;
-    struct xlsr_error err;
     if (asprintf(&text, "[core]\nplugin_dir = %s\n%s", plugin_dirs, body)
         < 0)
-        die("asprintf");
+        fz_die("asprintf");
     path = tmp_file(text, strlen(text));
-    if (xlsr_config_load(path, &cfg, &err)) {
-        char buf[1200];
-        xlsr_error_format(&err, buf, sizeof(buf));
-        fprintf(stderr, "fuzz: config: %s\n", buf);
-        exit(3);
-    }
+    cfg = fz_load(path);
     unlink(path);
     free(path);
     free(text);
@@ -128,40 +102,19 @@ static int count_fds(void)
     DIR *d = opendir("/proc/self/fd");
     int n = 0;
     if (!d)
-        die("/proc/self/fd");
+        fz_die("/proc/self/fd");
     while (readdir(d))
         n++;
     closedir(d);
     return n;
 }
 
-/* One stream through one session; never crashes, always has a reason. */
+/* One stream through one session (fz_session: never crashes, always has
+ * a reason), which gives back every descriptor it opened. */
 static int run_session(struct xlsr_config *cfg, struct xlsr_restore_ctx *ctx,
                        const uint8_t *data, size_t len)
 {
-    struct xlsr_session_opts o = { .size = sizeof(o), .log = quiet_log,
-                                   .print = quiet };
-    struct xlsr_session *s;
-    struct xlsr_error err;
-    struct xlsr_result res;
-    int fds = count_fds(), fd = memfd_create("fuzz", MFD_CLOEXEC), rc;
-
-    if (fd < 0 || (len && write(fd, data, len) != (ssize_t)len) ||
-        lseek(fd, 0, SEEK_SET) != 0)
-        die("memfd");
-    if (xlsr_session_open(cfg, ctx, &o, &s, &err)) {
-        char buf[1200];
-        xlsr_error_format(&err, buf, sizeof(buf));
-        fprintf(stderr, "fuzz: session: %s\n", buf);
-        exit(3);
-    }
-    rc = xlsr_session_run(s, fd, &res, &err);
-    if (rc < 0 && !err.reason[0]) {
-        fprintf(stderr, "fuzz: error without a reason (rc %d)\n", rc);
-        abort();
-    }
-    xlsr_session_close(s);
-    close(fd);
+    int fds = count_fds(), rc = fz_session(cfg, ctx, data, len);
     /* The first session maps the plugins, and the loader keeps one fd
      * per object mapped (parked when dlclose() cannot unmap it, as here
      * under libFuzzer): only later sessions must give back every fd. */
@@ -198,7 +151,7 @@ static void put(struct buf *b, const void *data, size_t len)
         b->cap = (b->len + len) * 2 + 64;
         b->p = realloc(b->p, b->cap);
         if (!b->p)
-            die("realloc");
+            fz_die("realloc");
     }
     if (len)
         memcpy(b->p + b->len, data, len);
@@ -288,7 +241,7 @@ static void t_xenstore(const uint8_t *d, size_t n)
     /* An exact-size copy, so ASan sees any read past the body. */
     uint8_t *body = malloc(n ? n : 1);
     if (!body)
-        die("malloc");
+        fz_die("malloc");
     memcpy(body, d, n);
     if (pairs_validate(body, n, &info, err, sizeof(err)) == 0 &&
         pairs_each(body, n, each_pair, NULL) != 0)
@@ -440,30 +393,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     return 0;
 }
 #else
-static uint8_t *slurp(const char *path, size_t *len)
-{
-    FILE *f = fopen(path, "rb");
-    uint8_t *p = NULL;
-    size_t cap = 0;
-    if (!f)
-        die(path);
-    *len = 0;
-    for (;;) {
-        if (*len == cap) {
-            cap = cap ? cap * 2 : 65536;
-            p = realloc(p, cap);
-            if (!p)
-                die("realloc");
-        }
-        size_t got = fread(p + *len, 1, cap - *len, f);
-        if (!got)
-            break;
-        *len += got;
-    }
-    fclose(f);
-    return p;
-}
-
 int main(int argc, char **argv)
 {
     if (argc < 2) {
@@ -474,7 +403,7 @@ int main(int argc, char **argv)
     find_plugins();
     for (int i = 2; i < argc; i++) {
         size_t len;
-        uint8_t *d = slurp(argv[i], &len);
+        uint8_t *d = fz_slurp(argv[i], &len);
         fn(d, len);
         free(d);
     }

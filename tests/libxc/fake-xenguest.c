@@ -36,6 +36,8 @@
 #include <xenctrl.h>
 #include <xenguest.h>
 
+#include "../tools/fdio.h"
+
 static xentoollog_logger *fake_logger;     /* test tool: one stream */
 
 int access(const char *path, int mode)
@@ -87,22 +89,6 @@ int xc_domain_getinfo(xc_interface *xch, uint32_t first_domid,
     info->domid = first_domid;
     info->hvm = getenv("FAKE_HVM") != NULL;
     return 1;
-}
-
-/* 0 ok, -1 EOF or error. */
-static int exact(int fd, void *buf, size_t len)
-{
-    char *p = buf;
-    while (len) {
-        ssize_t n = read(fd, p, len);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n <= 0)
-            return -1;
-        p += n;
-        len -= (size_t)n;
-    }
-    return 0;
 }
 
 #define REC_LENGTH_MAX (128u << 20)     /* xg_sr_common.h */
@@ -176,13 +162,13 @@ int xc_domain_restore(xc_interface *xch, int io_fd, uint32_t dom,
     }
     fault("FAKE_XENGUEST_DIE_AT", 0);
     fault("FAKE_XENGUEST_HANG_AT", 0);
-    if (exact(io_fd, hdr, sizeof(hdr))) {
+    if (fdio_read_exact(io_fd, hdr, sizeof(hdr))) {
         fake_log(XTL_ERROR, "Failed to read Image Header from stream");
         goto out;
     }
     for (;;) {
         struct frec r = { 0, 0, NULL };
-        if (exact(io_fd, rh, sizeof(rh))) {
+        if (fdio_read_exact(io_fd, rh, sizeof(rh))) {
             fake_log(XTL_ERROR, "Failed to read Record Header from stream");
             rc = buffering ? 0 : -1;        /* remus_failover */
             goto out;
@@ -197,7 +183,7 @@ int xc_domain_restore(xc_interface *xch, int io_fd, uint32_t dom,
         }
         uint64_t padded = ((uint64_t)r.len + 7) & ~7ull;
         r.body = malloc(padded ? padded : 1);
-        if (!r.body || exact(io_fd, r.body, padded)) {
+        if (!r.body || fdio_read_exact(io_fd, r.body, padded)) {
             free(r.body);
             fake_log(XTL_ERROR, "Failed to read record body");
             rc = buffering ? 0 : -1;

@@ -4,13 +4,6 @@
 # libxl and libxc record counts as the walk.  ~130 MB per image.
 SLOW=1
 
-corpus_dir() {
-    d=$XLSR_CORPUS
-    ls "$d"/*.xl.zst >/dev/null 2>&1 || skip "no real corpus at $d"
-    command -v zstd >/dev/null || skip "zstd missing (package zstd)"
-    echo "$d"
-}
-
 # The walk's names ("Libxc Record: Page Data") in our spelling.
 walk_counts() {
     sed -n 's/^ *\([0-9][0-9]*\)  \(Libx[lc]\) Record: \(.*\)$/\2 \3 \1/p' "$1" |
@@ -31,7 +24,8 @@ dump_counts() {
 }
 
 t_real_corpus() {
-    d=$(corpus_dir)
+    need_corpus
+    d=$XLSR_CORPUS
     for z in "$d"/*.xl.zst; do
         base=$(basename "$z" .zst)
         zstd -dq "$z" -o "$T/$base"

@@ -1,7 +1,7 @@
 # tests/libxc/t-semantic.sh - verify judges what a Xen 4.17 restore would
-# decide: mutations of the real saved images (../shared/corpus/real), each
-# a check with the image that trips it, and the unmutated image that must
-# not.  The rule each mirrors is cited in plugins/libxc (records.c,
+# decide: mutations of the real saved images ($XLSR_CORPUS, tests/lib.sh),
+# each a check with the image that trips it, and the unmutated image that
+# must not.  The rule each mirrors is cited in plugins/libxc (records.c,
 # pvpt.c, policy.c, hvm.c, xlcfg.c).
 
 . "$XLSR_TOP/tests/tools/mutate.sh"
@@ -23,10 +23,7 @@ EOT
 # real NAME: $T/img is a fresh copy of the real image NAME, $T/offs its
 # libxc record offsets.
 real() {
-    d=$XLSR_TOP/../shared/corpus/real
-    [ -f "$d/$1.xl.zst" ] || skip "no real image $d/$1.xl.zst"
-    command -v zstd >/dev/null || skip "zstd missing (package zstd)"
-    if [ ! -f "$T/$1.orig" ]; then zstd -dqf "$d/$1.xl.zst" -o "$T/$1.orig"; fi
+    [ -f "$T/$1.orig" ] || corpus_image "$1.xl" "$T/$1.orig"
     cp "$T/$1.orig" "$T/img"
     lx_offsets "$T/img" "$(sem_conf)" >"$T/offs"
 }

@@ -2,6 +2,10 @@
 # the INI file: canary shares, shadow runs, and `xlsr plugins` marking what
 # differs from the default configuration.
 
+# make check runs it, make test leaves it out (tests/run.sh):
+# 1050 restores.
+SLOW_TESTS=t_canary_share_and_stability
+
 # Current plugin: recorder cookie 1; candidate: recorder cookie 2.
 canary_conf() {
     mkconf canary.ini <<EOT

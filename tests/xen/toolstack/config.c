@@ -10,7 +10,6 @@
  * does not build (disks, NICs, PCI, USB, a display) are refused by name
  * rather than silently dropped: the guest would not be the guest saved.
  */
-#include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,6 +18,7 @@
 
 #include <yajl/yajl_tree.h>
 
+#include "../../tools/fdio.h"
 #include "ts.h"
 
 /* --- the xl file header (FORMAT.md "xl save file"; tools/xl/xl_saverestore.c) */
@@ -31,20 +31,6 @@
 /* The configuration of a guest is a few KiB; refuse to allocate whatever
  * a hostile header claims. */
 #define XL_MAX_OPTIONAL (1u << 20)
-
-int ts_read_exact(int fd, void *buf, size_t len)
-{
-    size_t done = 0;
-    while (done < len) {
-        ssize_t n = read(fd, (char *)buf + done, len - done);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n <= 0)
-            return -1;
-        done += (size_t)n;
-    }
-    return 0;
-}
 
 const char *ts_type_name(enum guest_type t)
 {
@@ -388,7 +374,7 @@ int ts_read_xl_header(int fd, struct guest *g)
     char *opt;
     int rc = -1;
 
-    if (ts_read_exact(fd, hdr, sizeof(hdr)) ||
+    if (fdio_read_exact(fd, hdr, sizeof(hdr)) ||
         memcmp(hdr, XL_MAGIC, XL_MAGIC_LEN)) {
         fprintf(stderr, TS ": not an xl save file (no xl header): the "
                 "domain cannot be sized\n");
@@ -417,7 +403,7 @@ int ts_read_xl_header(int fd, struct guest *g)
     opt = malloc(optlen);
     if (!opt)
         return -1;
-    if (ts_read_exact(fd, opt, optlen)) {
+    if (fdio_read_exact(fd, opt, optlen)) {
         fprintf(stderr, TS ": stream ends inside the xl header\n");
         goto out;
     }

@@ -16,11 +16,11 @@
  * banner, then a checkpointed stream with no END and no handshake; its
  * EOF is the failover, after which the secondary is renamed and unpaused.
  */
-#include <errno.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
 
+#include "../../tools/fdio.h"
 #include "ts.h"
 
 static const char banner[] =
@@ -29,26 +29,11 @@ static const char received[] = "domain received, ready to unpause";
 static const char yours[] = "domain is yours, you are cleared to unpause";
 static const char report[] = "my copy unpause results are as follows";
 
-static int write_all(int fd, const void *buf, size_t len)
-{
-    const char *p = buf;
-    while (len) {
-        ssize_t n = write(fd, p, len);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n <= 0)
-            return -1;
-        p += n;
-        len -= (size_t)n;
-    }
-    return 0;
-}
-
 /* The banner goes out before anything is read: the sender waits for it
  * (no NUL: xl compares the line's bytes). */
 int ts_migrate_banner(void)
 {
-    if (write_all(1, banner, sizeof(banner) - 1)) {
+    if (fdio_write_all(1, banner, sizeof(banner) - 1)) {
         perror(TS ": writing the migration banner");
         return -1;
     }
@@ -63,11 +48,11 @@ int ts_migrate_handshake(struct toolstack *t, int in, int out,
     char buf[sizeof(yours)];
     int rc = -1;
 
-    if (write_all(out, received, sizeof(received))) {
+    if (fdio_write_all(out, received, sizeof(received))) {
         perror(TS ": telling the sender the domain was received");
         return -1;
     }
-    if (ts_read_exact(in, buf, sizeof(buf)) ||
+    if (fdio_read_exact(in, buf, sizeof(buf)) ||
         memcmp(buf, yours, sizeof(yours))) {
         /* The sender gave up (and resumes its copy): ours goes. */
         fprintf(stderr, TS ": the sender did not clear us to unpause\n");
@@ -80,8 +65,8 @@ int ts_migrate_handshake(struct toolstack *t, int in, int out,
     else
         fprintf(stderr, TS ": could not start the received domain\n");
     unsigned char status = rc ? 1 : 0;
-    if (write_all(out, report, sizeof(report)) ||
-        write_all(out, &status, 1))
+    if (fdio_write_all(out, report, sizeof(report)) ||
+        fdio_write_all(out, &status, 1))
         perror(TS ": reporting to the sender");
     return rc;
 }

@@ -84,7 +84,6 @@ struct toolstack {
 int ts_read_xl_header(int fd, struct guest *g);
 int ts_parse_config(const char *json, size_t len, struct guest *g);
 const char *ts_type_name(enum guest_type t);
-int ts_read_exact(int fd, void *buf, size_t len);
 
 /* domain.c */
 int ts_domain_create(struct toolstack *t);
