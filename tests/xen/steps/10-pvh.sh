@@ -12,6 +12,8 @@
 #               `xlsr-toolstack --migrate-receive --remus`; after at least
 #               five checkpoints the primary is destroyed and the
 #               secondary must fail over and carry on
+#   export      the image restored by xl again, `xl save -p` into xlsr
+#               export beside `xl dump-core` of the same paused domain
 #
 # Facts: pvh_* lines in results.txt.  Bounded everywhere.
 . /xlsr/dom0-lib.sh
@@ -138,5 +140,21 @@ if [ -n "$d" ]; then
 fi
 park_log hbpvh remus-secondary
 park_log hbpvh--incoming remus-secondary
-rm -f $IMG
 clean pvh_clean_after_remus
+
+# --- xlsr export against xl dump-core of the same paused domain (issue 16) -------
+# The image restored by xl once more (3-4 s, no fresh boot), then
+# image-tests/export-dumpcore.sh: `xl save -p` into xlsr export, `xl
+# dump-core` of the domain the save left paused, destroyed.
+if [ -f /xlsr/image-tests/export-dumpcore.sh ]; then
+    t0=$(up)
+    timeout 300 xl restore -e $IMG >/out/pvh-export-xl-restore.log 2>&1
+    res pvh_export_restore_rc $?
+    wait_hb hbpvh 0 90
+    res pvh_export_hb "$(last_hb hbpvh)"
+    G=hbpvh P=pvh_export_ OUT=/out timeout 600 sh /xlsr/image-tests/export-dumpcore.sh >>$R 2>/out/pvh-export-dumpcore.err
+    res pvh_export_step_secs "$(since "$t0")"
+    park_log hbpvh export
+    clean pvh_clean_after_export
+fi
+rm -f $IMG

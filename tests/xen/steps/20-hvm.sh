@@ -101,6 +101,22 @@ migrate_in hvm_migrate hbhvm hbhvm-migrated serial
 park_log hbhvm xl-restored
 clean hvm_clean_after_migrate
 
+# --- xlsr export against xl dump-core of the same paused domain (issue 16) -------
+# Before the refused case mutates the image: xl restores it once more
+# (QEMU included; no fresh boot), then image-tests/export-dumpcore.sh:
+# `xl save -p` into xlsr export, `xl dump-core` of the paused domain.
+if [ -f /xlsr/image-tests/export-dumpcore.sh ]; then
+    t0=$(up)
+    timeout 300 xl restore -e $IMG >/out/hvm-export-xl-restore.log 2>&1
+    res hvm_export_restore_rc $?
+    tap_serial "$(domid_of hbhvm)" hbhvm-export
+    wait_hb hbhvm-export 0 120
+    res hvm_export_hb "$(last_hb hbhvm-export)"
+    G=hbhvm P=hvm_export_ OUT=/out timeout 600 sh /xlsr/image-tests/export-dumpcore.sh >>$R 2>/out/hvm-export-dumpcore.err
+    res hvm_export_step_secs "$(since "$t0")"
+    clean hvm_clean_after_export
+fi
+
 # --- QEMU refuses the state ---------------------------------------------------
 # EMULATOR_CONTEXT's offset from `xlsr dump`; its blob starts after the
 # record header (8 bytes) and the emulator id/index (8).  Its magic is
