@@ -131,6 +131,8 @@ static void state_free(struct ex_state *s)
     ex_map_free(&s->map);
     ex_vcpus_free(&s->cpu);
     ex_vcpus_free(&s->cpu_next);
+    free(s->shinfo);
+    free(s->shinfo_next);
     free(s->buf);
     free(s->pfns);
     free(s);
