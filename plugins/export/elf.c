@@ -34,6 +34,7 @@
 #define PRSTATUS_SIZE   336             /* struct elf_prstatus, x86-64 */
 #define PR_PID          32
 #define PR_REG          112             /* elf_gregset_t: 27 x u64 */
+#define PR_FPVALID      328             /* int: an NT_PRFPREG follows */
 #define XLSR_DESC       64
 #define TAIL_BUF        (64 * 1024)
 
@@ -117,6 +118,7 @@ static void prstatus(uint8_t *d, const struct ex_vcpu *v)
     ex_put32(d + PR_PID, v->id + 1);   /* gdb numbers threads by pid */
     for (int i = 0; i < 27; i++)
         ex_put64(d + PR_REG + 8 * i, regs[i]);
+    ex_put32(d + PR_FPVALID, v->fpu);
 }
 
 static int write_notes(struct tail *t)
