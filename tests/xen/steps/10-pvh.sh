@@ -152,7 +152,7 @@ if [ -f /xlsr/image-tests/export-dumpcore.sh ]; then
     res pvh_export_restore_rc $?
     wait_hb hbpvh 0 90
     res pvh_export_hb "$(last_hb hbpvh)"
-    G=hbpvh P=pvh_export_ OUT=/out timeout 600 sh /xlsr/image-tests/export-dumpcore.sh >>$R 2>/out/pvh-export-dumpcore.err
+    G=hbpvh P=pvh_export_ OUT=/out timeout 900 sh /xlsr/image-tests/export-dumpcore.sh >>$R 2>/out/pvh-export-dumpcore.err
     res pvh_export_step_secs "$(since "$t0")"
     park_log hbpvh export
     clean pvh_clean_after_export

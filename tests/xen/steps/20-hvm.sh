@@ -112,7 +112,7 @@ if [ -f /xlsr/image-tests/export-dumpcore.sh ]; then
     tap_serial "$(domid_of hbhvm)" hbhvm-export
     wait_hb hbhvm-export 0 120
     res hvm_export_hb "$(last_hb hbhvm-export)"
-    G=hbhvm P=hvm_export_ OUT=/out timeout 600 sh /xlsr/image-tests/export-dumpcore.sh >>$R 2>/out/hvm-export-dumpcore.err
+    G=hbhvm P=hvm_export_ OUT=/out timeout 900 sh /xlsr/image-tests/export-dumpcore.sh >>$R 2>/out/hvm-export-dumpcore.err
     res hvm_export_step_secs "$(since "$t0")"
     clean hvm_clean_after_export
 fi
