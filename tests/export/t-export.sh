@@ -63,6 +63,17 @@ t_no_fpu_no_shared_info() {
     hasnt "$T/out" NT_FPREGSET
 }
 
+# A SHARED_INFO of any other length than one page is refused, as Xen's
+# restore refuses it (xg_sr_restore_x86_pv.c handle_shared_info).
+t_shared_info_wrong_length() {
+    for n in 4088 4104; do
+        $XGEN --pv --shinfo --shinfo-len $n --pass 0-8 -o "$T/s"
+        expect 1 "$XLSR" export -c "$(econf)" --format dump-core -o "$T/x" "$T/s"
+        err_has "SHARED_INFO.*length $n, not 4096"
+        [ ! -e "$T/x" ] || fail "output left behind"
+    done
+}
+
 # Checkpoints: the shared info and FPU of the last complete checkpoint
 # (each checkpoint's differ), never those of the broken one.
 t_checkpoint_shared_info() {

@@ -91,7 +91,10 @@ class Gen:
                 self.chunks.append(rec(0x04, struct.pack("<II", v, 0) +
                                        bytes(ctx)))
             if a.shinfo:        # SHARED_INFO (0x07), one page
-                self.chunks.append(rec(0x07, shinfo(k)))
+                page = shinfo(k)
+                if a.shinfo_len is not None:    # hostile length
+                    page = (page * 2)[:a.shinfo_len]
+                self.chunks.append(rec(0x07, page))
             return
         body = struct.pack("<HHI", 1, 0, 24) + bytes(24)   # HEADER
         for v in range(a.vcpus):
@@ -150,6 +153,7 @@ def main():
                    help="vCPU records carry an initialised FXSAVE image")
     p.add_argument("--shinfo", action="store_true",
                    help="PV: a SHARED_INFO record per checkpoint")
+    p.add_argument("--shinfo-len", type=int, help="its length, not 4096")
     p.add_argument("-o", required=True)
     a = p.parse_args()
     g = Gen(a)
