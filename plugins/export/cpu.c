@@ -8,6 +8,14 @@
  * X86_PV_VCPU_BASIC carries for a 64-bit PV guest, after the saver turned
  * cr3 into a pfn: xg_sr_save_x86_pv.c write_one_vcpu_basic()).  A record
  * shorter than the structure leaves the missing registers at zero.
+ *
+ * FPU: both structures carry the 512-byte FXSAVE image (hvm_hw_cpu
+ * fpu_regs, vcpu_guest_context fpu_ctxt), valid only when Xen flagged the
+ * vCPU's FPU as initialised (XEN_X86_FPU_INITIALISED in hvm_hw_cpu.flags,
+ * set by xen/arch/x86/hvm/hvm.c hvm_save_cpu_ctxt; VGCF_i387_valid in the
+ * PV context's flags, xen/arch/x86/domctl.c arch_get_info_guest).  The
+ * XSAVE area beyond it (X86_PV_VCPU_XSAVE, HVM_CONTEXT CPU_XSAVE) is not
+ * exported: no ELF or dump-core field of ours holds it.
  */
 #include <stddef.h>
 #include <stdint.h>
@@ -34,6 +42,17 @@ static uint64_t rd(const uint8_t *p, size_t n)
     return v;
 }
 
+/* The FXSAVE image at `at`, when flagged valid and wholly in the record. */
+static void fpu(struct ex_vcpu *v, const uint8_t *b, size_t len, size_t at,
+                bool valid)
+{
+    v->fpu = valid && at + sizeof(v->fxsave) <= len;
+    if (v->fpu)
+        memcpy(v->fxsave, b + at, sizeof(v->fxsave));
+    else
+        memset(v->fxsave, 0, sizeof(v->fxsave));
+}
+
 size_t ex_cpu_hvm_size(void)
 {
     return sizeof(struct hvm_hw_cpu);
@@ -58,6 +77,8 @@ void ex_cpu_from_hvm(struct ex_vcpu *v, const uint8_t *b, size_t len)
     v->kernel_gs_base = H(shadow_gs);
     v->cr0 = H(cr0); v->cr2 = H(cr2); v->cr3 = H(cr3); v->cr4 = H(cr4);
     v->efer = H(msr_efer);
+    fpu(v, b, len, offsetof(struct hvm_hw_cpu, fpu_regs),
+        H(flags) & XEN_X86_FPU_INITIALISED);
 #undef H
     v->orig_rax = UINT64_MAX;       /* not in a system call */
     v->valid = true;
@@ -83,6 +104,7 @@ void ex_cpu_from_pv64(struct ex_vcpu *v, const uint8_t *b, size_t len)
     v->kernel_gs_base = kernel ? C(gs_base_user) : C(gs_base_kernel);
     v->cr0 = C(ctrlreg[0]); v->cr2 = C(ctrlreg[2]);
     v->cr3 = C(ctrlreg[3]); v->cr4 = C(ctrlreg[4]);
+    fpu(v, b, len, offsetof(ctx_t, fpu_ctxt), C(flags) & VGCF_i387_valid);
 #undef C
     v->orig_rax = UINT64_MAX;
     v->valid = true;
@@ -112,7 +134,10 @@ void ex_cpu_to_pv64(const struct ex_vcpu *v, uint8_t *b, size_t len)
     R(cs, v->cs); R(ss, v->ss); R(ds, v->ds); R(es, v->es);
     R(fs, v->fs); R(gs, v->gs);
 #undef R
-    PUT(b, ctx_t, flags, VGCF_online | VGCF_in_kernel);
+    PUT(b, ctx_t, flags, VGCF_online | VGCF_in_kernel |
+                         (v->fpu ? VGCF_i387_valid : 0));
+    if (v->fpu)
+        memcpy(b + offsetof(ctx_t, fpu_ctxt), v->fxsave, sizeof(v->fxsave));
     PUT(b, ctx_t, ctrlreg[0], v->cr0);
     PUT(b, ctx_t, ctrlreg[2], v->cr2);
     PUT(b, ctx_t, ctrlreg[3], v->cr3);
@@ -145,6 +170,32 @@ uint32_t ex_vcpus_count(const struct ex_vcpus *vs)
     for (uint32_t i = 0; i < vs->n; i++)
         n += vs->v[i].valid;
     return n;
+}
+
+void ex_cpu_commit(struct ex_state *s)
+{
+    for (uint32_t i = 0; i < s->cpu_next.n; i++) {
+        if (!s->cpu_next.v[i].valid)
+            continue;
+        struct ex_vcpu *v = ex_vcpus_get(&s->cpu, i);
+        if (v)      /* cannot fail: cpu_next got the same id */
+            *v = s->cpu_next.v[i];
+        s->cpu_next.v[i].valid = false;
+    }
+    if (s->shinfo_next_ok) {    /* swap: the open one becomes committed */
+        uint8_t *t = s->shinfo;
+        s->shinfo = s->shinfo_next;
+        s->shinfo_next = t;
+        s->shinfo_ok = true;
+        s->shinfo_next_ok = false;
+    }
+}
+
+void ex_cpu_drop(struct ex_state *s)
+{
+    for (uint32_t i = 0; i < s->cpu_next.n; i++)
+        s->cpu_next.v[i].valid = false;
+    s->shinfo_next_ok = false;
 }
 
 void ex_vcpus_free(struct ex_vcpus *vs)

@@ -5,15 +5,22 @@
  *
  *   ELF64 ET_CORE header, no program headers
  *   section headers: null, .shstrtab, .note.Xen, .xen_prstatus,
- *                    .xen_pages, .xen_pfn (HVM/PVH) or .xen_p2m (PV)
+ *                    [.xen_shared_info,] .xen_pages, .xen_pfn (HVM/PVH)
+ *                    or .xen_p2m (PV)
  *   .shstrtab
  *   .note.Xen       "Xen" notes NONE, HEADER (magic, vCPUs, pages, page
  *                   size), XEN_VERSION (the saving Xen's major.minor from
  *                   the stream; the rest empty), FORMAT_VERSION 1
  *   .xen_prstatus   one vcpu_guest_context_x86_64 per vCPU, rebuilt from
  *                   the registers cpu.c keeps (general registers, segment
- *                   selectors, FS/GS bases, cr0/2/3/4; not the FPU, trap
- *                   table or callbacks)
+ *                   selectors, FS/GS bases, cr0/2/3/4, the FXSAVE image
+ *                   in fpu_ctxt with VGCF_i387_valid when the stream has
+ *                   it; not the trap table or callbacks)
+ *   .xen_shared_info the PV SHARED_INFO record's page, where xg_core.c
+ *                   puts the live one (after .xen_prstatus; present when
+ *                   it could map it).  HVM/PVH streams carry no shared
+ *                   info record (the page lives in guest memory if the
+ *                   guest mapped it), so the section is left out.
  *   .xen_pages      every present page, ascending pfn, page-aligned
  *   .xen_pfn        u64 pfn per page (HVM/PVH), or .xen_p2m {pfn, gmfn}
  *                   per page (PV) with gmfn = pfn: the save already
@@ -38,12 +45,13 @@
  * extraversion[16], compile_info (64 + 16 + 32 + 32), capabilities[1024],
  * changeset[64], platform_parameters (u64), pagesize (u64). */
 #define VERSION_DESC    (8 + 8 + 16 + 144 + 1024 + 64 + 8 + 8)
-#define NSEC            6
+#define NSEC_MAX        7
 
 static const char strtab[] = "\0.shstrtab\0.note.Xen\0.xen_prstatus\0"
-                             ".xen_pages\0.xen_pfn\0.xen_p2m";
+                             ".xen_pages\0.xen_pfn\0.xen_p2m\0"
+                             ".xen_shared_info";
 enum { N_STRTAB = 1, N_NOTE = 11, N_PRSTATUS = 21, N_PAGES = 35,
-       N_PFN = 46, N_P2M = 55 };
+       N_PFN = 46, N_P2M = 55, N_SHINFO = 64 };
 
 static uint8_t *note(uint8_t *p, uint32_t type, uint32_t descsz)
 {
@@ -89,19 +97,24 @@ static void shdr(uint8_t *p, uint32_t name, uint32_t type, uint64_t off,
 
 /* Where everything goes; the notes are written into s->buf at noff. */
 struct geom {
-    uint64_t shoff, str, noff, nlen, poff, plen, pages, tab;
+    uint64_t shoff, str, noff, nlen, poff, plen, soff, pages, tab;
 };
 
 static void geometry(struct ex_state *s, uint32_t nvcpu, uint64_t npages,
                      struct geom *g)
 {
     g->shoff = 64;
-    g->str = g->shoff + NSEC * 64;
+    g->str = g->shoff + NSEC_MAX * 64;
     g->noff = (g->str + sizeof(strtab) + 7) & ~7ull;
     g->nlen = notes(s, s->buf + g->noff, nvcpu);    /* fits: < 2 KiB */
     g->poff = (g->noff + g->nlen + 7) & ~7ull;
     g->plen = (uint64_t)nvcpu * ex_cpu_pv64_size();
-    g->pages = (g->poff + g->plen + EX_PAGE - 1) & ~(uint64_t)(EX_PAGE - 1);
+    /* PV: room for .xen_shared_info whether or not the stream has one,
+     * so that .xen_pages' offset is known before the SHARED_INFO record
+     * (it follows the pages) is read; plan.c places pages there early. */
+    g->soff = (g->poff + g->plen + 7) & ~7ull;
+    uint64_t end = s->guest_type == 1 ? g->soff + EX_PAGE : g->poff + g->plen;
+    g->pages = (end + EX_PAGE - 1) & ~(uint64_t)(EX_PAGE - 1);
     g->tab = g->pages + npages * EX_PAGE;
 }
 
@@ -123,8 +136,10 @@ static int head(struct ex_state *s, uint64_t *pages_off, uint64_t *tab_off)
     geometry(s, nvcpu, s->map.pages, &g);
     uint64_t shoff = g.shoff, str = g.str, noff = g.noff, poff = g.poff;
     size_t nlen = (size_t)g.nlen;
-    uint64_t plen = g.plen, pages = g.pages, tab = g.tab;
+    uint64_t plen = g.plen, soff = g.soff, pages = g.pages, tab = g.tab;
     bool pv = s->guest_type == 1;
+    bool shinfo = s->shinfo_ok && pv;
+    unsigned nsec = shinfo ? NSEC_MAX : NSEC_MAX - 1, sh = 4;
     int rc;
 
     /* Planned (plan.c): the pages went to plan_at during the stream. */
@@ -143,14 +158,16 @@ static int head(struct ex_state *s, uint64_t *pages_off, uint64_t *tab_off)
     ex_put64(b + 40, shoff);
     b[52] = 64;                 /* e_ehsize */
     b[58] = 64;                 /* e_shentsize */
-    b[60] = NSEC;
+    b[60] = (uint8_t)nsec;
     b[62] = 1;                  /* e_shstrndx */
     shdr(b + shoff + 64, N_STRTAB, 3, str, sizeof(strtab), 0, 0);
     shdr(b + shoff + 128, N_NOTE, 7, noff, nlen, 0, 0);
     shdr(b + shoff + 192, N_PRSTATUS, 1, poff, plen, 8, ctx);
-    shdr(b + shoff + 256, N_PAGES, 1, pages, s->map.pages * EX_PAGE,
+    if (shinfo)
+        shdr(b + shoff + 64 * sh++, N_SHINFO, 1, soff, EX_PAGE, 8, EX_PAGE);
+    shdr(b + shoff + 64 * sh++, N_PAGES, 1, pages, s->map.pages * EX_PAGE,
          EX_PAGE, EX_PAGE);
-    shdr(b + shoff + 320, pv ? N_P2M : N_PFN, 1, tab,
+    shdr(b + shoff + 64 * sh, pv ? N_P2M : N_PFN, 1, tab,
          s->map.pages * (pv ? 16 : 8), 8, pv ? 16 : 8);
     memcpy(b + str, strtab, sizeof(strtab));
     if ((rc = ex_pwrite(s, s->out.fd, b, poff, 0, "dump-core headers")))
@@ -163,6 +180,9 @@ static int head(struct ex_state *s, uint64_t *pages_off, uint64_t *tab_off)
                             ".xen_prstatus")))
             return rc;
     }
+    if (shinfo && (rc = ex_pwrite(s, s->out.fd, s->shinfo, EX_PAGE, soff,
+                                  ".xen_shared_info")))
+        return rc;
     *pages_off = pages;
     *tab_off = tab;
     return XLSR_OK;

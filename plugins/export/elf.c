@@ -9,8 +9,10 @@
  *            run of present frames, ascending (p_paddr = p_vaddr = guest
  *            physical address, p_filesz == p_memsz, p_offset = 4096 +
  *            p_paddr)
- *   T + ...  notes: per vCPU an NT_PRSTATUS ("CORE") and an "XLSR" note
- *            with its control registers; section header 0 only when the
+ *   T + ...  notes: per vCPU an NT_PRSTATUS ("CORE"), an NT_PRFPREG
+ *            ("CORE", the 512-byte FXSAVE image) when the stream has the
+ *            vCPU's FPU state, and an "XLSR" note with its control
+ *            registers; section header 0 only when the
  *            run count needs PN_XNUM
  *
  * Headers at the end are legal ELF (e_phoff points anywhere) and are the
@@ -26,10 +28,13 @@
 #define SHDR_SIZE       64
 #define PN_XNUM         0xffffu
 #define NT_PRSTATUS     1
+#define NT_PRFPREG      2               /* elf_fpregset_t: FXSAVE, x86-64 */
+#define FPREG_SIZE      512
 #define NT_XLSR_VCPU    0x58430001u     /* "XC" + 1: our control regs */
 #define PRSTATUS_SIZE   336             /* struct elf_prstatus, x86-64 */
 #define PR_PID          32
 #define PR_REG          112             /* elf_gregset_t: 27 x u64 */
+#define PR_FPVALID      328             /* int: an NT_PRFPREG follows */
 #define XLSR_DESC       64
 #define TAIL_BUF        (64 * 1024)
 
@@ -93,8 +98,12 @@ static uint8_t *note(uint8_t *p, const char *name, uint32_t type,
 
 static size_t notes_size(const struct ex_state *s)
 {
-    return (size_t)ex_vcpus_count(&s->cpu) *
-           (12 + 8 + PRSTATUS_SIZE + 12 + 8 + XLSR_DESC);
+    size_t n = 0;
+    for (uint32_t i = 0; i < s->cpu.n; i++)
+        if (s->cpu.v[i].valid)
+            n += 12 + 8 + PRSTATUS_SIZE + 12 + 8 + XLSR_DESC +
+                 (s->cpu.v[i].fpu ? 12 + 8 + FPREG_SIZE : 0);
+    return n;
 }
 
 /* Linux x86-64 user_regs_struct order, as elf_gregset_t. */
@@ -109,6 +118,7 @@ static void prstatus(uint8_t *d, const struct ex_vcpu *v)
     ex_put32(d + PR_PID, v->id + 1);   /* gdb numbers threads by pid */
     for (int i = 0; i < 27; i++)
         ex_put64(d + PR_REG + 8 * i, regs[i]);
+    ex_put32(d + PR_FPVALID, v->fpu);
 }
 
 static int write_notes(struct tail *t)
@@ -123,6 +133,12 @@ static int write_notes(struct tail *t)
         if (!p)
             return rc;
         prstatus(note(p, "CORE", NT_PRSTATUS, PRSTATUS_SIZE), v);
+        if (v->fpu) {
+            if (!(p = room(t, 12 + 8 + FPREG_SIZE, &rc)))
+                return rc;
+            memcpy(note(p, "CORE", NT_PRFPREG, FPREG_SIZE), v->fxsave,
+                   FPREG_SIZE);
+        }
         if (!(p = room(t, 12 + 8 + XLSR_DESC, &rc)))
             return rc;
         uint8_t *d = note(p, "XLSR", NT_XLSR_VCPU, XLSR_DESC);

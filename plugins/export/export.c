@@ -132,6 +132,8 @@ static void state_free(struct ex_state *s)
     ex_map_free(&s->plan);
     ex_vcpus_free(&s->cpu);
     ex_vcpus_free(&s->cpu_next);
+    free(s->shinfo);
+    free(s->shinfo_next);
     free(s->buf);
     free(s->pfns);
     free(s);

@@ -80,6 +80,7 @@ int ex_out_publish(struct ex_out *o, char *why, size_t whylen);
 void ex_out_discard(struct ex_out *o);
 
 /* --- cpu.c: registers of one vCPU ----------------------------------- */
+struct ex_state;
 struct ex_vcpu {
     uint32_t id;
     bool valid;
@@ -88,6 +89,10 @@ struct ex_vcpu {
         rsi, rdi, orig_rax, rip, cs, rflags, rsp, ss, fs_base, gs_base, ds,
         es, fs, gs;
     uint64_t cr0, cr2, cr3, cr4, efer, kernel_gs_base;
+    /* The FXSAVE image (x86-64 elf_fpregset_t, 512 bytes), when the
+     * stream says the vCPU's FPU state is initialised. */
+    bool fpu;
+    uint8_t fxsave[512];
 };
 
 struct ex_vcpus {
@@ -105,6 +110,10 @@ void ex_cpu_from_pv64(struct ex_vcpu *v, const uint8_t *b, size_t len);
 /* The registers as a vcpu_guest_context_x86_64 of len bytes (dumpcore). */
 void ex_cpu_to_pv64(const struct ex_vcpu *v, uint8_t *b, size_t len);
 size_t ex_cpu_hvm_size(void);
+/* A checkpoint completed / will never: its registers and shared info
+ * become the committed ones / are forgotten. */
+void ex_cpu_commit(struct ex_state *s);
+void ex_cpu_drop(struct ex_state *s);
 size_t ex_cpu_pv64_size(void);
 struct ex_vcpu *ex_vcpus_get(struct ex_vcpus *vs, uint32_t id);
 uint32_t ex_vcpus_count(const struct ex_vcpus *vs);
@@ -131,6 +140,9 @@ struct ex_state {
     const char *limit_why;      /* where the limit comes from */
     struct ex_vcpus cpu;        /* committed registers */
     struct ex_vcpus cpu_next;   /* registers of the open checkpoint */
+    /* PV SHARED_INFO (one page; committed with the registers) */
+    uint8_t *shinfo, *shinfo_next;
+    bool shinfo_ok, shinfo_next_ok;
 
     uint32_t guest_type;        /* libxc domain header type */
     uint32_t xen_major, xen_minor;  /* the saving Xen (domain header) */

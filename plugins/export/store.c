@@ -196,24 +196,12 @@ static int rd_exact(struct ex_state *s, void *buf, size_t len, uint64_t off)
                    r < 0 ? strerror(errno) : "short read");
 }
 
-static void commit_cpus(struct ex_state *s)
-{
-    for (uint32_t i = 0; i < s->cpu_next.n; i++) {
-        if (!s->cpu_next.v[i].valid)
-            continue;
-        struct ex_vcpu *v = ex_vcpus_get(&s->cpu, i);
-        if (v)      /* cannot fail: cpu_next got the same id */
-            *v = s->cpu_next.v[i];
-        s->cpu_next.v[i].valid = false;
-    }
-}
-
 int ex_store_commit(struct ex_state *s)
 {
     uint64_t off = 0;
     int rc;
 
-    commit_cpus(s);
+    ex_cpu_commit(s);
     while (off < s->journal_bytes) {
         uint32_t hdr[2];
         if ((rc = rd_exact(s, hdr, sizeof(hdr), off)))
@@ -245,8 +233,7 @@ void ex_store_drop(struct ex_state *s)
         s->host->log(s->h, XLSR_LOG_DEBUG, "journal truncate: %s",
                      strerror(errno));
     s->journal_bytes = 0;
-    for (uint32_t i = 0; i < s->cpu_next.n; i++)
-        s->cpu_next.v[i].valid = false;
+    ex_cpu_drop(s);
 }
 
 int ex_copy_fd(struct ex_state *s, int in, uint64_t from, int out,

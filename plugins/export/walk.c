@@ -38,6 +38,7 @@
 #define REC_PV_INFO         0x02u
 #define REC_PV_P2M_FRAMES   0x03u
 #define REC_PV_VCPU_BASIC   0x04u
+#define REC_SHARED_INFO     0x07u   /* xg_sr_stream_format.h */
 #define REC_HVM_CONTEXT     0x09u
 #define REC_CHECKPOINT      0x0Eu
 #define REC_NR_TYPES        0x13u
@@ -347,6 +348,23 @@ static int pv_vcpu(struct walk *w, uint32_t len)
     return XLSR_OK;
 }
 
+/* SHARED_INFO: exactly one page (xg_sr_restore_x86_pv.c
+ * handle_shared_info refuses any other length); kept for dump-core's
+ * .xen_shared_info, committed with the registers. */
+static int pv_shared_info(struct walk *w, uint32_t len)
+{
+    struct ex_state *s = w->s;
+    if (len != EX_PAGE)
+        return wfail(w, XLSR_ERR_STREAM, w->rec_off, "length %u, not %u",
+                     len, EX_PAGE);
+    if (!s->shinfo_next && !(s->shinfo_next = malloc(EX_PAGE)))
+        return wfail(w, XLSR_ERR_NOMEM, w->rec_off, "shared info page");
+    int rc = rd(w, s->shinfo_next, EX_PAGE);
+    if (!rc)
+        s->shinfo_next_ok = true;
+    return rc;
+}
+
 /* spec 4.3 / 4.4: guest width; the p2m's last pfn bounds every pfn
  * (xg_sr_restore_x86_pv.c: handle_x86_pv_p2m_frames, pfn_is_valid). */
 static int pv_static(struct walk *w, uint32_t type, uint32_t len)
@@ -422,6 +440,9 @@ static int record(struct walk *w, uint32_t type, uint32_t len)
         return hvm_context(w, len);
     case REC_PV_VCPU_BASIC:
         return w->s->guest_type == GUEST_PV ? pv_vcpu(w, len) : sk(w, len);
+    case REC_SHARED_INFO:
+        return w->s->guest_type == GUEST_PV ? pv_shared_info(w, len)
+                                            : sk(w, len);
     case REC_PV_INFO:
     case REC_PV_P2M_FRAMES:
         return w->s->guest_type == GUEST_PV ? pv_static(w, type, len)

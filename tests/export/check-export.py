@@ -46,6 +46,9 @@ class Ref:
         self.committed, self.pending = {}, {}
         self.types = {}                     # pfn -> page type, last copy
         self.cpu_committed, self.cpu_pending = {}, {}
+        # vCPU -> FXSAVE image or None; PV SHARED_INFO page or None
+        self.fpu_committed, self.fpu_pending = {}, {}
+        self.shinfo, self.shinfo_pending = None, None
         self.ckpts, self.in_ckpt_mode = 0, False
         self.guest = None
 
@@ -75,7 +78,11 @@ class Ref:
     def commit(self):
         self.committed.update(self.pending)
         self.cpu_committed.update(self.cpu_pending)
-        self.pending, self.cpu_pending = {}, {}
+        self.fpu_committed.update(self.fpu_pending)
+        if self.shinfo_pending is not None:
+            self.shinfo = self.shinfo_pending
+        self.pending, self.cpu_pending, self.fpu_pending = {}, {}, {}
+        self.shinfo_pending = None
 
     def libxc(self):
         self.rd(24)
@@ -100,6 +107,11 @@ class Ref:
                     if code == 2:
                         self.cpu_pending[inst] = struct.unpack_from(
                             "<Q", body, i + 8 + 640)[0]
+                        # fpu_regs at 0, flags (FPU_INITIALISED) at 1024
+                        ok = dl >= 1028 and struct.unpack_from(
+                            "<I", body, i + 8 + 1024)[0] & 1
+                        self.fpu_pending[inst] = (body[i + 8:i + 520]
+                                                  if ok else None)
                     i += 8 + dl
                     if code == 0:
                         break
@@ -107,6 +119,11 @@ class Ref:
                 body = self.rd(ln)
                 v = struct.unpack_from("<I", body)[0]
                 self.cpu_pending[v] = struct.unpack_from("<Q", body, 8 + 648)[0]
+                # fpu_ctxt at 0, flags (VGCF_i387_valid) at 512
+                ok = struct.unpack_from("<Q", body, 8 + 512)[0] & 1
+                self.fpu_pending[v] = body[8:520] if ok else None
+            elif t == 0x07 and self.guest == 1:
+                self.shinfo_pending = self.rd(ln)
             self.f.seek(at + ln + (8 - ln % 8) % 8)
             if t == 0x00:
                 if not self.in_ckpt_mode:
@@ -171,7 +188,52 @@ def check_elf(ref, out, picks):
         got = k.attr["cpu.%d.reg.rip" % i]
         if got != rip:
             die("vCPU %d: rip %#x, the stream says %#x" % (v, got, rip))
-    return "%d PT_LOADs, %d vCPUs" % (len(loads), n)
+    nf = check_fpregs(ref, out)
+    return "%d PT_LOADs, %d vCPUs, %d NT_PRFPREG" % (len(loads), n, nf)
+
+
+def elf_notes(path):
+    """(name, type, desc) of every note in the PT_NOTE segments."""
+    f = open(path, "rb")
+    e = f.read(64)
+    phoff, = struct.unpack_from("<Q", e, 32)
+    phnum, = struct.unpack_from("<H", e, 56)
+    out = []
+    for i in range(phnum):
+        f.seek(phoff + 56 * i)
+        pt, _, off, _, _, fs = struct.unpack("<IIQQQQ", f.read(40))
+        if pt != 4:
+            continue
+        f.seek(off)
+        b = f.read(fs)
+        j = 0
+        while j + 12 <= len(b):
+            nsz, dsz, typ = struct.unpack_from("<III", b, j)
+            j += 12
+            name = b[j:j + nsz].rstrip(b"\0").decode()
+            j += (nsz + 3) & ~3
+            out.append((name, typ, b[j:j + dsz]))
+            j += (dsz + 3) & ~3
+    return out
+
+
+def check_fpregs(ref, out):
+    """NT_PRFPREG per vCPU exactly where the stream has its FPU state,
+    each vCPU's notes following its NT_PRSTATUS; bytes as sent."""
+    cur, seen = None, {}
+    for name, typ, desc in elf_notes(out):
+        if name == "CORE" and typ == 1:
+            cur = struct.unpack_from("<I", desc, 32)[0] - 1     # pr_pid
+        elif name == "CORE" and typ == 2:
+            seen[cur] = desc
+    want = {v: b for v, b in ref.fpu_committed.items() if b is not None}
+    if sorted(seen) != sorted(want):
+        die("NT_PRFPREG for vCPUs %s, the stream has FPU state for %s" %
+            (sorted(seen), sorted(want)))
+    for v, b in want.items():
+        if seen[v] != b:
+            die("vCPU %d: NT_PRFPREG differs from the stream's FXSAVE" % v)
+    return len(seen)
 
 
 def check_raw(ref, out, picks):
@@ -253,7 +315,33 @@ def check_dumpcore(ref, out, picks):
     if sec[".xen_pages"][5] != PAGE * len(pfns):
         die(".xen_pages size %d for %d pages" % (sec[".xen_pages"][5],
                                                  len(pfns)))
-    return "%s of %d pfns, libkdumpfile xc_core_elf" % (name, len(pfns))
+    # .xen_shared_info: the PV SHARED_INFO page, absent without one
+    si = sec.get(".xen_shared_info")
+    if (si is None) != (ref.shinfo is None):
+        die(".xen_shared_info %s, the stream's SHARED_INFO %s" %
+            ("absent" if si is None else "present",
+             "absent" if ref.shinfo is None else "present"))
+    if si is not None:
+        f.seek(si[4])
+        if f.read(si[5]) != ref.shinfo:
+            die(".xen_shared_info differs from the stream's SHARED_INFO")
+    # .xen_prstatus: vcpu_guest_context per vCPU, fpu_ctxt at 0, flags
+    # at 512 (VGCF_i387_valid only with the stream's FPU state)
+    ps = sec[".xen_prstatus"]
+    nf = 0
+    for i, v in enumerate(sorted(ref.cpu_committed)):
+        f.seek(ps[4] + ps[9] * i)
+        ctx = f.read(ps[9])
+        want = ref.fpu_committed.get(v)
+        valid = struct.unpack_from("<Q", ctx, 512)[0] & 1
+        if bool(valid) != (want is not None):
+            die("vCPU %d: VGCF_i387_valid %d, the stream %s FPU state" %
+                (v, valid, "has" if want is not None else "has no"))
+        if want is not None and ctx[:512] != want:
+            die("vCPU %d: fpu_ctxt differs from the stream's FXSAVE" % v)
+        nf += want is not None
+    return "%s of %d pfns, libkdumpfile xc_core_elf, %s, %d fpu_ctxt" % (
+        name, len(pfns), "shared info" if si else "no shared info", nf)
 
 
 def main():

@@ -12,7 +12,7 @@ Page contents: every u64 holds pfn | copy << 40 | 0x5a << 56, copy
 counting the times that pfn was sent, so a stale copy is told apart.
 
   gen-export.py [--pv] [--xl MAXMEMKB] --pass PFNS [--pass PFNS ...]
-                [--ckpt PFNS ...] [--cut-last] [--rip N] [--vcpus N] -o OUT
+                [--ckpt PFNS ...] [--cut-last] [--rip N] [--vcpus N] [--fpu] [--shinfo] -o OUT
 PFNS: "0-15,32,40-47,100-199/2" (/N: every Nth; one PAGE_DATA per 64
 pfns of each list).
 --pass lists are live passes before the first checkpoint (or END);
@@ -31,6 +31,16 @@ PAGE = 4096
 def rec(t, body):
     pad = (8 - len(body) % 8) % 8
     return struct.pack("<II", t, len(body)) + body + b"\0" * pad
+
+
+def fxsave(v, k):
+    """A recognisable FXSAVE image of vCPU v in checkpoint k."""
+    return bytes((0x40 + v * 7 + k * 13 + i) & 0xFF for i in range(512))
+
+
+def shinfo(k):
+    """A recognisable shared info page of checkpoint k."""
+    return struct.pack("<Q", 0x5348494E464F0000 | k) * (4096 // 8)
 
 
 def pfns_of(spec):
@@ -75,8 +85,16 @@ class Gen:
                 struct.pack_into("<Q", ctx, 520 + 128, a.rip + v + k)  # rip
                 struct.pack_into("<Q", ctx, 520 + 10 * 8, 0xA0 + v)    # rax
                 struct.pack_into("<Q", ctx, 4984 + 3 * 8, 0x1000)      # cr3
+                if a.fpu:       # fpu_ctxt at 0, VGCF_i387_valid in flags
+                    ctx[0:512] = fxsave(v, k)
+                    struct.pack_into("<Q", ctx, 512, 1)
                 self.chunks.append(rec(0x04, struct.pack("<II", v, 0) +
                                        bytes(ctx)))
+            if a.shinfo:        # SHARED_INFO (0x07), one page
+                page = shinfo(k)
+                if a.shinfo_len is not None:    # hostile length
+                    page = (page * 2)[:a.shinfo_len]
+                self.chunks.append(rec(0x07, page))
             return
         body = struct.pack("<HHI", 1, 0, 24) + bytes(24)   # HEADER
         for v in range(a.vcpus):
@@ -84,6 +102,9 @@ class Gen:
             struct.pack_into("<Q", cpu, 512, 0xA0 + v)         # rax
             struct.pack_into("<Q", cpu, 640, a.rip + v + k)    # rip
             struct.pack_into("<Q", cpu, 672, 0x2000)           # cr3
+            if a.fpu:           # fpu_regs at 0, XEN_X86_FPU_INITIALISED
+                cpu[0:512] = fxsave(v, k)
+                struct.pack_into("<I", cpu, 1024, 1)
             body += struct.pack("<HHI", 2, v, len(cpu)) + bytes(cpu)
         body += struct.pack("<HHI", 0, 0, 0)                   # END
         self.chunks.append(rec(0x09, body))
@@ -128,6 +149,11 @@ def main():
     p.add_argument("--cut-last", action="store_true")
     p.add_argument("--rip", type=lambda s: int(s, 0), default=0xffffffff81000000)
     p.add_argument("--vcpus", type=int, default=2)
+    p.add_argument("--fpu", action="store_true",
+                   help="vCPU records carry an initialised FXSAVE image")
+    p.add_argument("--shinfo", action="store_true",
+                   help="PV: a SHARED_INFO record per checkpoint")
+    p.add_argument("--shinfo-len", type=int, help="its length, not 4096")
     p.add_argument("-o", required=True)
     a = p.parse_args()
     g = Gen(a)

@@ -34,6 +34,11 @@ for c in guest.cfg guest-pvh.cfg guest-hvm.cfg; do
     install -m 644 "$here/$c" "$o/guest/$c"
 done
 install -m 644 "$here/dom0.ini" "$o/etc/xlsr/xlsr.ini"
+# PVH/HVM export against xl dump-core: minutes per guest under TCG, opt-in
+# (tests/xen/README.md, "Export against xl dump-core").
+if [ "${XLSR_XEN_HVM_DUMPCORE:-0}" = 1 ]; then
+    : >"$o/xlsr/hvm-dumpcore"
+fi
 for d in guest-tests image-tests steps; do
     [ -d "$here/$d" ] && cp -r "$here/$d" "$o/xlsr/"
 done

@@ -113,6 +113,25 @@ timed hvm_verify_diff env KIND=hvm IMG=$IMG CONF=$CONF CONS=$CONS NAME=hbhvm \
     sh /xlsr/image-tests/verify-diff-hvm.sh >/out/verify-diff-hvm.log 2>&1
 park_log hbhvm verify-diff
 clean hvm_clean_after_diff
+# --- xlsr export against xl dump-core of the same paused domain (issue 16) -------
+# Before the refused case mutates the image: xl restores it once more
+# (QEMU included; no fresh boot), then image-tests/export-dumpcore.sh:
+# `xl save -p` into xlsr export, `xl dump-core` of the paused domain.
+# Opt-in (XLSR_XEN_HVM_DUMPCORE=1 on the host, boot.sh leaves the flag):
+# xl dump-core of a PVH/HVM guest maps every pfn below its max gpfn
+# (~1M, the special pages sit below 4 GiB) one by one
+# (tools/libs/guest/xg_core.c), over 300 s each under TCG.
+if [ -f /xlsr/image-tests/export-dumpcore.sh ] && [ -f /xlsr/hvm-dumpcore ]; then
+    t0=$(up)
+    timeout 300 xl restore -e $IMG >/out/hvm-export-xl-restore.log 2>&1
+    res hvm_export_restore_rc $?
+    tap_serial "$(domid_of hbhvm)" hbhvm-export
+    wait_hb hbhvm-export 0 120
+    res hvm_export_hb "$(last_hb hbhvm-export)"
+    G=hbhvm P=hvm_export_ OUT=/out timeout 900 sh /xlsr/image-tests/export-dumpcore.sh >>$R 2>/out/hvm-export-dumpcore.err
+    res hvm_export_step_secs "$(since "$t0")"
+    clean hvm_clean_after_export
+fi
 
 # --- QEMU refuses the state ---------------------------------------------------
 # EMULATOR_CONTEXT's offset from `xlsr dump`; its blob starts after the
