@@ -299,7 +299,16 @@ struct xlsr_session {
     uint64_t next_progress;         /* offset of the next progress call */
     struct xlsr__layers lay;        /* container layers (layers.c) */
     uint64_t skipped, skipped_bytes;    /* optional records skipped */
+    uint32_t last_type;             /* of the last record dispatched */
+    bool eof_hdr;                   /* EOF where a record header was due */
+    bool eof_hdr_zero;              /* ... and what came of it was zero */
+    size_t eof_hdr_got;             /* ... bytes of it that came */
 };
+
+/* Where stock xl restore accepts a cut stream (xlcut.c). */
+void xlsr__note_hdr_eof(struct xlsr_session *s, const uint8_t *h,
+                        size_t got);
+void xlsr__xl_cut_note(struct xlsr_session *s);
 
 /* Bounds on what a sender controls (bounds.c). */
 uint32_t xlsr__body_keep(struct xlsr_session *s,
