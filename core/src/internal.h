@@ -51,7 +51,8 @@ struct xlsr_reader {
     uint64_t got;           /* bytes of the last short read (EOF) */
     uint64_t base;          /* fd position at offset 0 (seekable fds) */
     bool seek_skip;         /* a regular file: skips lseek over the bytes */
-    bool seeked;            /* the last skip seeked: the next fill is small */
+    unsigned small_fills;   /* fills left small since the last seek */
+    size_t ramp;            /* then the next fill's size, 0: whole buffer */
     bool seeked_once;       /* kernel read-ahead turned off for the file */
     uint64_t fsize;         /* the file's size when last asked */
     uint8_t *buf;           /* read-ahead, non-exact mode only */

@@ -85,16 +85,35 @@ static ssize_t read_some(int fd, void *dst, size_t len)
     return n;
 }
 
-/* Read-ahead after a seek: enough for a record header and a 1024-entry
- * pfn array, not the 128 KiB a sequential reader wants (on a cold cache a
- * verify that seeks reads little more than what it inspects). */
+/* Read-ahead after a seek: what the read asks for, in whole pages, up to
+ * SEEK_FILL; not the XLSR_READ_BUF (128 KiB) a sequential reader wants.  On the real PV
+ * image that is a page table (4 KiB), or a record header with its pfn
+ * array (8 KiB + 16): a verify that seeks reads little more than what it
+ * inspects, and on a cold cache the kernel fetches little more either.
+ * After SEEK_SMALL_FILLS such fills without a seek the reader is reading
+ * sequentially again and gets the whole buffer.  Skips longer than
+ * SEEK_MIN are seeked over rather than read. */
 #define SEEK_FILL (16 * 1024)
+#define SEEK_SMALL_FILLS 16
+_Static_assert(XLSR_READ_BUF % SEEK_FILL == 0, "the ramp ends on the buffer");
+#define SEEK_MIN 4096
 
-static int fill(struct xlsr_reader *r)
+static int fill(struct xlsr_reader *r, size_t want)
 {
-    ssize_t n = read_some(r->fd, r->buf, r->seeked ? SEEK_FILL
-                                                    : XLSR_READ_BUF);
-    r->seeked = false;
+    size_t len = XLSR_READ_BUF;
+    if (r->small_fills) {
+        r->small_fills--;
+        len = want < SEEK_FILL ? (want + 4095) / 4096 * 4096 : SEEK_FILL;
+        if (len == 0)
+            len = 4096;
+    } else if (r->ramp) {
+        /* Then doubling up to the whole buffer: a long run of page tables
+         * wastes little of its last fill, a sequential reader soon gets
+         * full buffers again. */
+        len = r->ramp;
+        r->ramp = r->ramp * 2 >= XLSR_READ_BUF ? 0 : r->ramp * 2;
+    }
+    ssize_t n = read_some(r->fd, r->buf, len);
     if (n < 0)
         return XLSR_ERR_IO;
     r->pos = 0;
@@ -175,7 +194,7 @@ int xlsr__read(struct xlsr_reader *r, void *dst, size_t len)
             continue;
         }
         if (r->buf && want < XLSR_READ_BUF) {
-            int rc = fill(r);
+            int rc = fill(r, want);
             if (rc == XLSR_OK)
                 continue;
             return stopped(r, done, rc);
@@ -231,7 +250,8 @@ seeked:
         (void)posix_fadvise(r->fd, 0, 0, POSIX_FADV_RANDOM);
         r->seeked_once = true;
     }
-    r->seeked = true;
+    r->small_fills = SEEK_SMALL_FILLS;
+    r->ramp = SEEK_FILL;
     return XLSR_OK;
 }
 
@@ -245,12 +265,11 @@ int xlsr__skip(struct xlsr_reader *r, uint64_t len)
         done = from_peeked(r, NULL, len);
     while (done < len) {
         /* What the read-ahead holds is used first; the rest is seeked
-         * over when that saves reading: more than the read after a seek
-         * would fetch anyway.  (Reading through up to a whole buffer
-         * instead copied 3 MiB to pass 183 page tables of a real 128 MiB
-         * PV image, and faulted the buffer's pages in.) */
+         * over when that saves reading: more than a page.  (Reading
+         * through up to a whole buffer instead copied 3 MiB to pass 183
+         * page tables of a real 128 MiB PV image.) */
         if (r->seek_skip && (!r->buf || r->pos == r->len) &&
-            len - done > (r->buf ? SEEK_FILL : sizeof(scratch))) {
+            len - done > (r->buf ? SEEK_MIN : sizeof(scratch))) {
             int rc = seek_over(r, len - done, &done);
             if (rc)
                 return stopped(r, done, rc);
@@ -259,7 +278,7 @@ int xlsr__skip(struct xlsr_reader *r, uint64_t len)
         uint64_t want = len - done;
         if (r->buf) {
             if (r->pos == r->len) {
-                int rc = fill(r);
+                int rc = fill(r, 0);
                 if (rc)
                     return stopped(r, done, rc);
             }

@@ -182,7 +182,7 @@ int main(int argc, char **argv)
     }
     for (int c = 0; c < ncmd; c++) {
         qsort(t[c], (size_t)runs, sizeof(double), cmp);
-        printf("%.4f %.4f %.4f %ld\n", t[c][runs / 2], t[c][0],
+        printf("%.6f %.6f %.6f %ld\n", t[c][runs / 2], t[c][0],
                t[c][runs - 1], rss[c]);
     }
     if (!strcmp(mode, "cold"))
