@@ -43,13 +43,3 @@ ratio() { awk -v a="$1" -v b="$2" -v d="${3:-1}" \
 
 # ms SECONDS: as milliseconds, two decimals.
 ms() { awk -v s="$1" 'BEGIN { printf "%.2f", s * 1000 }'; }
-
-# rss CMD: peak RSS in KiB of `sh -c CMD` (GNU time), or n/a.
-rss() {
-    if [ -x /usr/bin/time ]; then
-        /usr/bin/time -f %M -o "$tmp/rss" sh -c "$1" >/dev/null 2>&1
-        tail -n 1 "$tmp/rss"
-    else
-        echo n/a
-    fi
-}

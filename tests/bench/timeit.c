@@ -5,7 +5,7 @@
  * date(1) between the clock reads), so a 2 ms verify is not measured as
  * 5 ms of shell start-up; xlsr and cat are timed the same way.
  *
- *   xlsr-timeit -n RUNS [-m warm|cold|none] [-f FILE] [-p FILE]
+ *   xlsr-timeit -n RUNS [-m warm|cold|none] [-f FILE] [-p FILE] [-e N]
  *               -- CMD ARGS... [--- CMD ARGS...]...
  *
  * Before each run of each command, FILE is made warm (read through once)
@@ -16,7 +16,8 @@
  * -p FILE, the command's stdin is a pipe fed by `cat FILE`, and the time
  * runs until both have exited.  Output, one line per command:
  *   median_s min_s max_s peak_rss_kib
- * A command that exits non-zero stops the run (exit 1).
+ * A command that exits with another status than N (-e, default 0) stops
+ * the run (exit 1).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -86,6 +87,8 @@ static int cmp(const void *a, const void *b)
 }
 
 /* One timed run of argv; *rss gets its peak RSS (KiB). */
+static int want_status;
+
 static double run(char **argv, const char *pipe_from, long *rss)
 {
     int devnull = open("/dev/null", O_RDWR);
@@ -125,7 +128,7 @@ static double run(char **argv, const char *pipe_from, long *rss)
         waitpid(feeder, &fst, 0);
     double t = now() - t0;
     *rss = ru.ru_maxrss;
-    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+    if (!WIFEXITED(status) || WEXITSTATUS(status) != want_status) {
         fprintf(stderr, "xlsr-timeit: %s exited with status %d\n", argv[0],
                 WIFEXITED(status) ? WEXITSTATUS(status) : -1);
         return -1;
@@ -139,19 +142,20 @@ int main(int argc, char **argv)
     const char *mode = "none", *file = NULL, *pipe_from = NULL;
     char **cmds[MAX_CMDS];
 
-    while ((opt = getopt(argc, argv, "+n:m:f:p:")) != -1) {
+    while ((opt = getopt(argc, argv, "+n:m:f:p:e:")) != -1) {
         switch (opt) {
         case 'n': runs = atoi(optarg); break;
         case 'm': mode = optarg; break;
         case 'f': file = optarg; break;
         case 'p': pipe_from = optarg; break;
+        case 'e': want_status = atoi(optarg); break;
         default: return 2;
         }
     }
     if (runs < 1 || runs > MAX_RUNS || optind >= argc ||
         (strcmp(mode, "none") && !file)) {
         fprintf(stderr, "usage: xlsr-timeit -n RUNS [-m warm|cold -f FILE] "
-                "[-p FILE] -- CMD... [--- CMD...]\n");
+                "[-p FILE] [-e STATUS] -- CMD... [--- CMD...]\n");
         return 2;
     }
     cmds[ncmd++] = &argv[optind];
