@@ -58,3 +58,13 @@ mkconf() {
     { echo "[core]"; echo "plugin_dir = $B/plugins:$B/test-plugins"; cat; } >"$f"
     echo "$f"
 }
+
+# bindconf NAME TYPE=PLUGIN...: mkconf NAME binding each record type to a
+# plugin, e.g. bindconf c.ini end=end libxc_context=libxc
+bindconf() {
+    n=$1
+    shift
+    for b in "$@"; do
+        printf '[record.%s]\nplugin = %s\n' "${b%%=*}" "${b#*=}"
+    done | mkconf "$n"
+}

@@ -6,14 +6,7 @@
 # else, and a whole stream, do not.
 
 cut_conf() {
-    mkconf cut.ini <<EOT
-[record.end]
-plugin = end
-[record.libxc_context]
-plugin = libxc
-[record.emulator_context]
-plugin = emulator
-EOT
+    bindconf cut.ini end=end libxc_context=libxc emulator_context=emulator
 }
 
 XL_ACCEPTS='stock xl restore would accept this stream and the guest would run'
