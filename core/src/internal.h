@@ -304,8 +304,13 @@ struct xlsr_session {
     bool eof_hdr;                   /* EOF where a record header was due */
     bool eof_hdr_zero;              /* ... and what came of it was zero */
     size_t eof_hdr_got;             /* ... bytes of it that came */
+    char xl_note[400];              /* where stock xl restore differs */
 };
 
+/* Where stock xl restore would decide differently (xlcut.c): logged as
+ * a warning once, and kept for xlsr_session_xl_restore_note(). */
+void xlsr__xl_differs(struct xlsr_session *s, const char *fmt, ...)
+    XLSR_PRINTF(2, 3);
 /* Where stock xl restore accepts a cut stream (xlcut.c). */
 void xlsr__note_hdr_eof(struct xlsr_session *s, const uint8_t *h,
                         size_t got);

@@ -17,9 +17,28 @@
  * When that was the whole guest (the libxc stream, and the emulator
  * context of an HVM guest), the guest runs.
  */
+#include <stdarg.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "internal.h"
+
+void xlsr__xl_differs(struct xlsr_session *s, const char *fmt, ...)
+{
+    va_list ap;
+    if (s->xl_note[0])
+        return;         /* the first difference decides xl's verdict */
+    va_start(ap, fmt);
+    vsnprintf(s->xl_note, sizeof(s->xl_note), fmt, ap);
+    va_end(ap);
+    xlsr__logf(s, XLSR_LOG_WARN, "%s", s->xl_note);
+}
+
+XLSR_API const char *xlsr_session_xl_restore_note(
+    const struct xlsr_session *s)
+{
+    return s->xl_note[0] ? s->xl_note : NULL;
+}
 
 void xlsr__note_hdr_eof(struct xlsr_session *s, const uint8_t *h, size_t got)
 {
@@ -43,16 +62,16 @@ void xlsr__xl_cut_note(struct xlsr_session *s)
               s->last_type != XLSR_REC_EMULATOR_CONTEXT)
         return;
     if (s->eof_hdr_got)
-        xlsr__logf(s, XLSR_LOG_WARN, "stock xl restore would accept this "
-                   "stream and the guest would run: libxl zero-fills the "
-                   "cut record header (%zu of 8 bytes came, all zero) and "
-                   "reads it as END (libxl_aoutils.c: EOF ends a read "
-                   "without error); xlsr refuses the cut file",
-                   s->eof_hdr_got);
+        xlsr__xl_differs(s, "stock xl restore would accept this stream and "
+                         "the guest would run: libxl zero-fills the cut "
+                         "record header (%zu of 8 bytes came, all zero) and "
+                         "reads it as END (libxl_aoutils.c: EOF ends a read "
+                         "without error); xlsr refuses the cut file",
+                         s->eof_hdr_got);
     else
-        xlsr__logf(s, XLSR_LOG_WARN, "stock xl restore would accept this "
-                   "stream and the guest would run: libxl reads an end of "
-                   "file at a record boundary as an END record "
-                   "(libxl_aoutils.c: EOF ends a read without error); xlsr "
-                   "refuses the cut file");
+        xlsr__xl_differs(s, "stock xl restore would accept this stream and "
+                         "the guest would run: libxl reads an end of file "
+                         "at a record boundary as an END record "
+                         "(libxl_aoutils.c: EOF ends a read without error); "
+                         "xlsr refuses the cut file");
 }

@@ -73,3 +73,21 @@ t_cuts_elsewhere_have_no_line() {
         refused_quietly
     done
 }
+
+# --json: the line is the result's "xl_restore" (docs/xlsr-json.schema.json);
+# a whole stream has none.
+t_json_result_names_xl_restore() {
+    "$GEN" --libxc pv --pages 8 -o "$T/full"
+    cut_at $(($(stat -c %s "$T/full") - 5))
+    expect 1 "$XLSR" verify --json -c "$(cut_conf)" "$T/s"
+    python3 - "$T/out" <<'EOT'
+import json, sys
+r = json.loads(open(sys.argv[1]).read().splitlines()[-1])
+assert r["event"] == "result" and not r["ok"], r
+assert r["xl_restore"].startswith("stock xl restore would accept this stream"), r
+assert r["error"]["kind"] == "truncated stream", r
+EOT
+    cp "$T/full" "$T/s"
+    expect 0 "$XLSR" verify --json -c "$(cut_conf)" "$T/s"
+    hasnt "$T/out" '"xl_restore"'
+}
