@@ -53,6 +53,7 @@ struct xlsr_reader {
     bool seek_skip;         /* a regular file: skips lseek over the bytes */
     unsigned small_fills;   /* fills left small since the last seek */
     size_t ramp;            /* then the next fill's size, 0: whole buffer */
+    bool fresh_seek;        /* no fill since the last seek */
     bool seeked_once;       /* kernel read-ahead turned off for the file */
     uint64_t fsize;         /* the file's size when last asked */
     uint8_t *buf;           /* read-ahead, non-exact mode only */
