@@ -54,6 +54,8 @@ struct xlsr_reader {
     unsigned small_fills;   /* fills left small since the last seek */
     size_t ramp;            /* then the next fill's size, 0: whole buffer */
     bool fresh_seek;        /* no fill since the last seek */
+    bool uncached;          /* the page cache lacked the last small fill */
+    unsigned since_probe;   /* fills since the cache was last asked */
     bool seeked_once;       /* kernel read-ahead turned off for the file */
     uint64_t fsize;         /* the file's size when last asked */
     uint8_t *buf;           /* read-ahead, non-exact mode only */
