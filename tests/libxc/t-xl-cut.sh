@@ -19,12 +19,15 @@ accepted() {
     expect 1 "$XLSR" "$1" -c "$(cut_conf)" "$T/s"
     err_has "$XL_ACCEPTS"
     err_has 'truncated record header|stream ended without an END record'
+    hasnt "$T/err" 'AddressSanitizer|runtime error'
 }
 
 # refused_quietly: exit 1, without the line.
 refused_quietly() {
     expect 1 "$XLSR" verify -c "$(cut_conf)" "$T/s"
     hasnt "$T/err" "$XL_ACCEPTS"
+    err_has 'offset [0-9]+'
+    hasnt "$T/err" 'AddressSanitizer|runtime error'
 }
 
 # Kept bytes 0..7 of the 8-byte END: all eight cuts, for verify and dump.
