@@ -94,3 +94,13 @@ plugin = emulator
 dir = $T/d
 EOT
 }
+
+# bindconf NAME TYPE=PLUGIN...: mkconf NAME binding each record type to a
+# plugin, e.g. bindconf c.ini end=end libxc_context=libxc
+bindconf() {
+    n=$1
+    shift
+    for b in "$@"; do
+        printf '[record.%s]\nplugin = %s\n' "${b%%=*}" "${b#*=}"
+    done | mkconf "$n"
+}

@@ -149,7 +149,7 @@ static void summary(const struct cli_opts *o, const struct xlsr_result *r)
 /* --json: the run's one "result" object, on success or failure. */
 static void result_json(const struct cli_opts *o, int rc,
                         const struct xlsr_result *r,
-                        const struct xlsr_error *err)
+                        const struct xlsr_error *err, const char *xl_note)
 {
     struct cli_json *j = o->out;
     cli_json_open(j);
@@ -175,6 +175,8 @@ static void result_json(const struct cli_opts *o, int rc,
         cli_json_u64(j, "store_mfn", o->ctx.store_mfn);
         cli_json_u64(j, "console_mfn", o->ctx.console_mfn);
     }
+    if (xl_note)
+        cli_json_str(j, "xl_restore", xl_note);
     if (rc < 0)
         cli_json_error(j, err);
     cli_json_close(j);
@@ -205,7 +207,7 @@ int cli_stream(struct cli_opts *o)
     if (xlsr_session_open(cfg, &o->ctx, &so, &s, &err)) {
         cli_print_error(o, "configuration", &err);
         if (o->out)
-            result_json(o, err.rc, &res, &err);
+            result_json(o, err.rc, &res, &err, NULL);
         goto out;
     }
     cli_step("reading the stream");
@@ -213,7 +215,7 @@ int cli_stream(struct cli_opts *o)
     if (fd < 0) {
         status = 1;
         if (o->out)
-            result_json(o, err.rc, &res, &err);
+            result_json(o, err.rc, &res, &err, NULL);
         goto out;
     }
     if (fd != STDIN_FILENO && !fstat(fd, &st) && S_ISREG(st.st_mode))
@@ -246,7 +248,7 @@ int cli_stream(struct cli_opts *o)
         summary(o, &res);
     }
     if (o->out)
-        result_json(o, rc, &res, &err);
+        result_json(o, rc, &res, &err, xlsr_session_xl_restore_note(s));
 out:
     if (fd > STDIN_FILENO)
         close(fd);

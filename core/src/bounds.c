@@ -39,10 +39,10 @@ void xlsr__note_skip(struct xlsr_session *s, const struct xlsr_record *rec,
     /* libxl_stream_read.c process_record() fails on every record type it
      * does not know, optional or not: say once where we differ. */
     if (s->skipped == 0)
-        xlsr__logf(s, XLSR_LOG_WARN, "stock xl restore would refuse this "
-                   "stream: libxl fails on any record type it does not "
-                   "know (\"Unrecognised record\"); xlsr skips optional "
-                   "ones");
+        xlsr__xl_differs(s, "stock xl restore would refuse this stream: "
+                         "libxl fails on any record type it does not know "
+                         "(\"Unrecognised record\"); xlsr skips optional "
+                         "ones");
     if (++s->skipped <= SKIP_LOG_LINES) {
         xlsr__logf(s, XLSR_LOG_INFO, "offset %llu: skipping optional "
                    "record type 0x%x (%u bytes): %s%s",

@@ -51,7 +51,11 @@ struct xlsr_reader {
     uint64_t got;           /* bytes of the last short read (EOF) */
     uint64_t base;          /* fd position at offset 0 (seekable fds) */
     bool seek_skip;         /* a regular file: skips lseek over the bytes */
-    bool seeked;            /* the last skip seeked: the next fill is small */
+    unsigned small_fills;   /* fills left small since the last seek */
+    size_t ramp;            /* then the next fill's size, 0: whole buffer */
+    bool fresh_seek;        /* no fill since the last seek */
+    bool uncached;          /* the page cache lacked the last small fill */
+    unsigned since_probe;   /* fills since the cache was last asked */
     bool seeked_once;       /* kernel read-ahead turned off for the file */
     uint64_t fsize;         /* the file's size when last asked */
     uint8_t *buf;           /* read-ahead, non-exact mode only */
@@ -301,7 +305,21 @@ struct xlsr_session {
     uint64_t next_progress;         /* offset of the next progress call */
     struct xlsr__layers lay;        /* container layers (layers.c) */
     uint64_t skipped, skipped_bytes;    /* optional records skipped */
+    uint32_t last_type;             /* of the last record dispatched */
+    bool eof_hdr;                   /* EOF where a record header was due */
+    bool eof_hdr_zero;              /* ... and what came of it was zero */
+    size_t eof_hdr_got;             /* ... bytes of it that came */
+    char xl_note[400];              /* where stock xl restore differs */
 };
+
+/* Where stock xl restore would decide differently (xlcut.c): logged as
+ * a warning once, and kept for xlsr_session_xl_restore_note(). */
+void xlsr__xl_differs(struct xlsr_session *s, const char *fmt, ...)
+    XLSR_PRINTF(2, 3);
+/* Where stock xl restore accepts a cut stream (xlcut.c). */
+void xlsr__note_hdr_eof(struct xlsr_session *s, const uint8_t *h,
+                        size_t got);
+void xlsr__xl_cut_note(struct xlsr_session *s);
 
 /* Bounds on what a sender controls (bounds.c). */
 uint32_t xlsr__body_keep(struct xlsr_session *s,

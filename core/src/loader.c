@@ -205,10 +205,17 @@ static bool mapped_from(const void *addr, dev_t dev, ino_t ino)
     while (fgets(line, sizeof(line), f)) {
         unsigned long lo, hi, inode;
         unsigned maj, min;
+        char *e;
+        /* The range first, by hand: sscanf() of every line of the map was
+         * most of this check's cost, at each plugin load. */
+        lo = strtoul(line, &e, 16);
+        if (*e != '-')
+            continue;
+        hi = strtoul(e + 1, NULL, 16);
+        if ((uintptr_t)addr < lo || (uintptr_t)addr >= hi)
+            continue;
         if (sscanf(line, "%lx-%lx %*s %*s %x:%x %lu", &lo, &hi, &maj, &min,
                    &inode) != 5)
-            continue;
-        if ((uintptr_t)addr < lo || (uintptr_t)addr >= hi)
             continue;
         ok = maj == major(dev) && min == minor(dev) && inode == ino;
         break;

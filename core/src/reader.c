@@ -20,6 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 #include "internal.h"
@@ -85,16 +86,67 @@ static ssize_t read_some(int fd, void *dst, size_t len)
     return n;
 }
 
-/* Read-ahead after a seek: enough for a record header and a 1024-entry
- * pfn array, not the 128 KiB a sequential reader wants (on a cold cache a
- * verify that seeks reads little more than what it inspects). */
+/*
+ * Read-ahead after a seek.  Two costs pull apart: with the file cached,
+ * every byte read is a byte copied, so a read should fetch what is asked
+ * (in whole pages); with it not cached, every read is a disk request, so
+ * fewer and larger ones win.  So a fill after a seek first asks the page
+ * cache alone (preadv2 RWF_NOWAIT) for what is wanted: a page table
+ * (4 KiB), a record header with its pfn array (8 KiB + 16), up to
+ * SEEK_FILL, for SEEK_SMALL_FILLS fills, then doubling up to the whole
+ * buffer (a long run of page tables).  What the cache does not hold is
+ * read as before: SEEK_FILL right after the seek, a whole buffer after
+ * that.  Measured on the real 128 MiB PV image: 1.4 MB read instead of
+ * 2.3 MB when warm; as many disk requests as before when cold.
+ */
 #define SEEK_FILL (16 * 1024)
+#define SEEK_SMALL_FILLS 16
+#define PROBE_EVERY 64
+_Static_assert(XLSR_READ_BUF % SEEK_FILL == 0, "the ramp ends on the buffer");
+#define SEEK_MIN 4096
 
-static int fill(struct xlsr_reader *r)
+/* What the page cache holds of the next len bytes (a short count is
+ * normal), or -1: nothing cached, EOF, or no RWF_NOWAIT here. */
+static ssize_t read_cached(int fd, void *dst, size_t len)
 {
-    ssize_t n = read_some(r->fd, r->buf, r->seeked ? SEEK_FILL
-                                                    : XLSR_READ_BUF);
-    r->seeked = false;
+#ifdef RWF_NOWAIT
+    struct iovec v = { dst, len };
+    ssize_t n;
+    do
+        n = preadv2(fd, &v, 1, -1, RWF_NOWAIT);   /* -1: the file offset */
+    while (n < 0 && errno == EINTR);
+    return n > 0 ? n : -1;
+#else
+    (void)fd, (void)dst, (void)len;
+    return -1;
+#endif
+}
+
+static int fill(struct xlsr_reader *r, size_t want)
+{
+    size_t small = 0;
+    if (r->small_fills) {
+        r->small_fills--;
+        small = want < SEEK_FILL ? (want + 4095) / 4096 * 4096 : SEEK_FILL;
+        if (small == 0)
+            small = 4096;
+    } else if (r->ramp) {
+        small = r->ramp;
+        r->ramp = r->ramp * 2 >= XLSR_READ_BUF ? 0 : r->ramp * 2;
+    }
+    /* A miss has a cost: the kernel starts reading the small range, and
+     * the larger read then waits for it and asks for the rest, two disk
+     * requests for one.  So after a miss the cache is asked again only
+     * every PROBE_EVERY fills (a file is mostly all cached or not). */
+    ssize_t n = -1;
+    if (small && (!r->uncached || ++r->since_probe % PROBE_EVERY == 0)) {
+        n = read_cached(r->fd, r->buf, small);
+        r->uncached = n < 0;
+    }
+    if (n < 0)
+        n = read_some(r->fd, r->buf, r->fresh_seek ? SEEK_FILL
+                                                   : XLSR_READ_BUF);
+    r->fresh_seek = false;
     if (n < 0)
         return XLSR_ERR_IO;
     r->pos = 0;
@@ -175,7 +227,7 @@ int xlsr__read(struct xlsr_reader *r, void *dst, size_t len)
             continue;
         }
         if (r->buf && want < XLSR_READ_BUF) {
-            int rc = fill(r);
+            int rc = fill(r, want);
             if (rc == XLSR_OK)
                 continue;
             return stopped(r, done, rc);
@@ -231,7 +283,9 @@ seeked:
         (void)posix_fadvise(r->fd, 0, 0, POSIX_FADV_RANDOM);
         r->seeked_once = true;
     }
-    r->seeked = true;
+    r->small_fills = SEEK_SMALL_FILLS;
+    r->ramp = SEEK_FILL;
+    r->fresh_seek = true;
     return XLSR_OK;
 }
 
@@ -245,9 +299,15 @@ int xlsr__skip(struct xlsr_reader *r, uint64_t len)
         done = from_peeked(r, NULL, len);
     while (done < len) {
         /* What the read-ahead holds is used first; the rest is seeked
-         * over when that saves reading (more than one buffer's worth). */
+         * over when that saves reading: more than a page from the page
+         * cache (reading through up to a whole buffer copied 3 MiB to
+         * pass 183 page tables of the real 128 MiB PV image); more than
+         * a buffer when the cache did not hold the last fill (one disk
+         * request through a short gap beats two: measured 25% faster
+         * cold). */
         if (r->seek_skip && (!r->buf || r->pos == r->len) &&
-            len - done > (r->buf ? XLSR_READ_BUF : sizeof(scratch))) {
+            len - done > (!r->buf ? sizeof(scratch)
+                          : r->uncached ? XLSR_READ_BUF : SEEK_MIN)) {
             int rc = seek_over(r, len - done, &done);
             if (rc)
                 return stopped(r, done, rc);
@@ -256,7 +316,7 @@ int xlsr__skip(struct xlsr_reader *r, uint64_t len)
         uint64_t want = len - done;
         if (r->buf) {
             if (r->pos == r->len) {
-                int rc = fill(r);
+                int rc = fill(r, 0);
                 if (rc)
                     return stopped(r, done, rc);
             }

@@ -168,6 +168,8 @@ int xlsr__frame_header(struct xlsr_session *s, struct xlsr_record *rec,
     rec->offset = off;
     rc = xlsr__read(&s->rd, h, sizeof(h));
     if (rc) {
+        if (rc == XLSR_ERR_EOF)
+            xlsr__note_hdr_eof(s, h, (size_t)s->rd.got);
         if (rc == XLSR_ERR_EOF && s->rd.got == 0) {
             *clean_eof = true;
             return rc;
@@ -384,9 +386,13 @@ XLSR_API int xlsr_session_run(struct xlsr_session *s, int fd,
         if (rc == XLSR_ERR_EOF && clean_eof)
             rc = xlsr__serr(s, XLSR_ERR_EOF, rec.offset, "stream ended "
                             "without an END record");
-        if (rc == XLSR_OK)
+        if (rc == XLSR_OK) {
             rc = xlsr__dispatch(s, &rec);
+            s->last_type = rec.type;
+        }
     }
+    if (rc == XLSR_ERR_EOF)
+        xlsr__xl_cut_note(s);
     if (rc == XLSR_STOP) {
         s->res->complete = s->state == XLSR__S_NORMAL;
         rc = trailing(s, exact);

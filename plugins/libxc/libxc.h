@@ -132,9 +132,9 @@ static inline uint16_t *lx_pfn_at(struct lx_pfnmap *m, uint64_t pfn)
     return lx_pfn_slot(m, pfn, true);
 }
 void lx_pfnmap_free(struct lx_pfnmap *m);
-/* Calls fn for every pfn with any of `bits` set; stops at its first
- * non-NULL result and returns it. */
-const char *lx_pfnmap_each(struct lx_pfnmap *m, uint16_t bits,
+/* Calls fn for every pfn with any of `any` set, or all of `all` (when
+ * not 0); stops at its first non-NULL result and returns it. */
+const char *lx_pfnmap_each(struct lx_pfnmap *m, uint16_t any, uint16_t all,
                            const char *(*fn)(void *arg, uint64_t pfn,
                                              uint16_t f),
                            void *arg);

@@ -77,7 +77,7 @@ uint16_t *lx_pfn_slot(struct lx_pfnmap *m, uint64_t pfn, bool create)
     return &c->f[at];
 }
 
-const char *lx_pfnmap_each(struct lx_pfnmap *m, uint16_t bits,
+const char *lx_pfnmap_each(struct lx_pfnmap *m, uint16_t any, uint16_t all,
                            const char *(*fn)(void *arg, uint64_t pfn,
                                              uint16_t f),
                            void *arg)
@@ -85,7 +85,8 @@ const char *lx_pfnmap_each(struct lx_pfnmap *m, uint16_t bits,
     for (size_t i = 0; i < m->n; i++) {
         const struct lx_pfnchunk *c = m->chunks[i];
         for (unsigned j = 0; j < CHUNK_PFNS; j++) {
-            if (!(c->f[j] & bits))
+            uint16_t f = c->f[j];
+            if (!(f & any) && (!all || (f & all) != all))
                 continue;
             const char *r = fn(arg, c->base << CHUNK_SHIFT | j, c->f[j]);
             if (r)

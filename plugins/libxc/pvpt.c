@@ -59,12 +59,17 @@ const char *lx_pv_table(struct lx_verify *v, uint64_t pfn, unsigned type,
     bool pinned = type & 8;
 
     v->s->st.pt_pages++;
+    uint64_t max_pfn = v->max_pfn;
+    /* The chunk of the frame before, held here (as in check_pfns): an L1
+     * table maps runs of frames. */
+    struct lx_pfnchunk *c = NULL;
+    uint64_t cbase = UINT64_MAX;
     for (unsigned i = 0; i < 512; i++) {
         uint64_t pte = lx_le64(page + 8 * i);
         if (!(pte & PTE_PRESENT))
             continue;
         uint64_t frame = (pte & PTE_FRAME_MASK) >> 12;
-        if (frame > v->max_pfn) {
+        if (frame > max_pfn) {
             snprintf(why, whylen, "L%u table pfn %#llx entry %u = %#018llx "
                      "names pfn %#llx beyond the p2m's max pfn %#llx "
                      "(libxenguest asserts in x86_pv_localise_page)", level,
@@ -78,10 +83,17 @@ const char *lx_pv_table(struct lx_verify *v, uint64_t pfn, unsigned type,
             bit = LX_PFN_RW;
         else if (level >= 2 && pinned && (level == 4 || !(pte & PTE_PSE)))
             bit = LX_PFN_TABREF;
-        if (bit) {
-            uint16_t *f = lx_pfn_slot(&v->map, frame, true);
-            if (f)
+        if (!bit)
+            continue;
+        if (frame >> LX_PFN_CHUNK_SHIFT == cbase) {
+            c->f[frame & ((1u << LX_PFN_CHUNK_SHIFT) - 1)] |= bit;
+        } else {
+            uint16_t *f = lx_pfn_at(&v->map, frame);
+            if (f) {
                 *f |= bit;
+                c = v->map.chunks[v->map.last];
+                cbase = c->base;
+            }
         }
     }
     return NULL;
@@ -130,6 +142,7 @@ static const char *end_one(void *arg, uint64_t pfn, uint16_t f)
 {
     struct end_arg *a = arg;
     unsigned type = f & LX_PFN_TYPE, level = type & 7;
+
     bool seen = f & LX_PFN_SEEN;
     bool table = seen && type >= 1 && type <= 12 && level >= 1 &&
                  level <= 4;
@@ -173,7 +186,11 @@ const char *lx_pv_end(struct lx_verify *v, char *why, size_t whylen)
         return "no X86_PV_VCPU_BASIC for vcpu0 (xg_sr_restore_x86_pv.c: "
                "\"Sender didn't send vcpu0's basic state\")";
     struct end_arg a = { v, why, whylen };
-    return lx_pfnmap_each(&v->map, LX_PFN_RW | LX_PFN_TABREF | LX_PFN_P2M |
-                          LX_PFN_GDT | LX_PFN_SINFO | LX_PFN_CR3, end_one,
+    /* An L1 entry maps most of memory writable; that matters for pinned
+     * tables only (type bit 3): those pfns alone, not every RW one, are
+     * visited for it (the walk was most of verify's time on a real PV
+     * image). */
+    return lx_pfnmap_each(&v->map, LX_PFN_TABREF | LX_PFN_P2M | LX_PFN_GDT |
+                          LX_PFN_SINFO | LX_PFN_CR3, LX_PFN_RW | 8, end_one,
                           &a);
 }

@@ -293,40 +293,62 @@ static int odd_pfn(struct lx_verify *v, uint64_t off, uint32_t i,
     return XLSR_OK;
 }
 
+static void add_counts(struct lx_verify *v, const uint64_t count[16])
+{
+    for (unsigned t = 0; t < 16; t++)
+        v->s->st.pages[t] += count[t];
+}
+
 /* Checks n pfn entries (entry `first` onwards) and counts their types;
  * *ndata grows by the pages of data they announce. */
 static int check_pfns(struct lx_verify *v, uint64_t off, const uint8_t *b,
                       uint32_t first, uint32_t n, uint64_t *ndata)
 {
-    uint64_t *pages = v->s->st.pages, nd = *ndata;
+    uint64_t count[16] = { 0 }, nd = *ndata;
     uint64_t limit = v->guest == LX_GUEST_PV ? v->max_pfn
                                              : HVM_PFN_LIMIT - 1;
     bool pv = v->guest == LX_GUEST_PV;
+    /* The chunk of the pfn before, held here: stores through uint64_t
+     * counters could alias the map's fields, and would make the compiler
+     * reload them for every pfn (the hot loop of a whole-image verify). */
+    struct lx_pfnchunk *c = NULL;
+    uint64_t cbase = UINT64_MAX;
     for (uint32_t i = 0; i < n; i++) {
         uint64_t e = lx_le64(b + 8 * i);
         uint64_t pfn = e & PFN_MASK;
         unsigned t = (unsigned)(e >> 60);
-        if (__builtin_expect((e & PFN_RESERVED) || pfn > limit ||
-                             lx_page_type_class[t] == 2, 0)) {
+        unsigned cls = lx_page_type_class[t];
+        if (__builtin_expect((e & PFN_RESERVED) || pfn > limit || cls == 2,
+                             0)) {
             int rc = odd_pfn(v, off + 16 + 8 * (uint64_t)(first + i),
                              first + i, e);
-            if (rc)
+            if (rc) {
+                add_counts(v, count);
                 return rc;
+            }
         }
-        uint16_t *f = lx_pfn_at(&v->map, pfn);
+        uint16_t *f = NULL;
+        if (pfn >> LX_PFN_CHUNK_SHIFT == cbase) {
+            f = &c->f[pfn & ((1u << LX_PFN_CHUNK_SHIFT) - 1)];
+        } else if ((f = lx_pfn_at(&v->map, pfn))) {
+            c = v->map.chunks[v->map.last];
+            cbase = c->base;
+        }
         if (f)
             *f = (uint16_t)((*f & ~LX_PFN_TYPE) | t |
-                            (lx_page_type_class[t] || t == 14 ? LX_PFN_SEEN
-                                                              : 0));
-        if (pv && t && lx_page_type_class[t] == 1) {   /* L1-L4, pinned */
+                            (cls || t == 14 ? LX_PFN_SEEN : 0));
+        if (pv && t && cls == 1) {   /* L1-L4, pinned */
             int rc = note_pt(v, (uint32_t)nd, t, pfn);
-            if (rc)
+            if (rc) {
+                add_counts(v, count);
                 return vfail(v, rc, off, "record PAGE_DATA (0x1)",
                              "out of memory");
+            }
         }
-        nd += lx_page_type_class[t];
-        pages[t]++;
+        nd += cls;
+        count[t]++;
     }
+    add_counts(v, count);
     *ndata = nd;
     return XLSR_OK;
 }

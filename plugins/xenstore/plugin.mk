@@ -1,9 +1,10 @@
 # plugins/xenstore/plugin.mk - the xenstore plugin and its unit tests.
 PLUGINS += xenstore
 xenstore_SRCS := plugins/xenstore/xenstore.c plugins/xenstore/pairs.c \
-                 plugins/xenstore/tmpl.c
+                 plugins/xenstore/tmpl.c plugins/xenstore/xsapi.c
 xenstore_DEPS := $(wildcard plugins/xenstore/*.h)
-xenstore_LIBS := -lxenstore
+# libxenstore is dlopen()ed at the first write (xsapi.c), not linked.
+xenstore_LIBS := -ldl
 
 # cmocka unit tests of the pure parts (no libxenstore involved).
 TEST_BINS += $(BUILD)/tests/unit-xenstore-pairs $(BUILD)/tests/unit-tmpl

@@ -20,13 +20,13 @@
 #include <string.h>
 #include <time.h>
 
-#include <xenstore.h>
 #include <xen/io/xs_wire.h>
 
 #include <xlsr/plugin.h>
 
 #include "pairs.h"
 #include "tmpl.h"
+#include "xsapi.h"
 
 #define ROOT_DEFAULT "/local/domain/%dm_domid/device-model/%domid"
 #define RETRIES_MAX 1000
@@ -39,6 +39,7 @@ struct xs_state {
     char root[XENSTORE_ABS_PATH_MAX + 1];   /* resolved, RESTORE only */
     unsigned retries;
     struct xs_handle *xsh;      /* opened at the first write */
+    struct xs_api xs;           /* libxenstore, loaded then too */
 };
 
 static const struct xlsr_conf_key conf_keys[] = {
@@ -158,7 +159,7 @@ static int write_pair(void *opaque, const char *key, const char *val,
     struct walk *w = opaque;
 
     strcpy(w->path + w->rootlen + 1, key);
-    if (!xs_write(w->s->xsh, w->t, w->path, val, (unsigned)vlen)) {
+    if (!w->s->xs.write(w->s->xsh, w->t, w->path, val, (unsigned)vlen)) {
         w->err = errno ? errno : EIO;
         w->failed_key = key;
         return -1;
@@ -179,18 +180,18 @@ static int try_once(struct walk *w, const struct xlsr_record *rec)
 {
     struct xs_state *s = w->s;
 
-    w->t = xs_transaction_start(s->xsh);
+    w->t = s->xs.transaction_start(s->xsh);
     if (w->t == XBT_NULL) {
         s->host->fail(s->h, "xs_transaction_start: %s", strerror(errno));
         return -1;
     }
     if (pairs_each(rec->body, rec->length, write_pair, w)) {
-        xs_transaction_end(s->xsh, w->t, true);
+        s->xs.transaction_end(s->xsh, w->t, true);
         s->host->fail(s->h, "xs_write %s: %s; transaction aborted, "
                       "nothing written", w->path, strerror(w->err));
         return -1;
     }
-    if (xs_transaction_end(s->xsh, w->t, false))
+    if (s->xs.transaction_end(s->xsh, w->t, false))
         return 0;
     if (errno == EAGAIN)
         return EAGAIN;
@@ -205,7 +206,12 @@ static int apply(struct xs_state *s, const struct xlsr_record *rec,
     int rc = XLSR_ERR_HANDLER;
 
     if (!s->xsh) {
-        s->xsh = xs_open(0);
+        char why[300];
+        if (xs_api_load(&s->xs, why, sizeof(why))) {
+            s->host->fail(s->h, "%s", why);
+            return XLSR_ERR_HANDLER;
+        }
+        s->xsh = s->xs.open(0);
         if (!s->xsh) {
             s->host->fail(s->h, "cannot connect to xenstored (xs_open): %s",
                           strerror(errno));
@@ -286,7 +292,8 @@ static void xs_fini(void *state, int rc)
     if (!s)
         return;
     if (s->xsh)
-        xs_close(s->xsh);
+        s->xs.close(s->xsh);
+    xs_api_unload(&s->xs);
     free(s);
 }
 

@@ -2,90 +2,86 @@
 # tests/bench/verify-seek.sh - `xlsr verify` of a saved image on a file
 # reads its headers and only the pages it must inspect (PV page tables),
 # seeking over the rest; beside `cat` of the same file.  Goal: >= 10x
-# faster than cat on the 1 GiB generated image and on the real PV image
-# (../shared/corpus/real/hb-pv-save.xl.zst), with a warm page cache and a
-# cold one, peak RSS flat (the same for 1 GiB as for 128 MiB).
+# faster than cat on the 1 GiB generated images and on the real PV image
+# (../shared/corpus/real/hb-pv-save.xl.zst), with a cold page cache and a
+# warm one; unchanged speed through a pipe (`cat F | xlsr verify -` beside
+# `cat F | cat`); peak RSS flat (the same for 1 GiB as for 128 MiB).
 #
-# Cold: before every timed run the file's pages are dropped from the page
-# cache with posix_fadvise(POSIX_FADV_DONTNEED) (GNU dd iflag=nocache
-# count=0), not the whole machine's cache (it is shared); fincore, when
-# present, shows what stayed cached.  Warm: after one full read.
+# Timing: xlsr-timeit (tests/bench/timeit.c) execs each command itself,
+# verify and cat alternating, and prints the median of $BENCH_RUNS (9).
+# Cold: before every run the image's pages are dropped from the page
+# cache, fdatasync() then posix_fadvise(POSIX_FADV_DONTNEED) on that file
+# alone (the machine is shared: no drop_caches); mincore() shows what
+# stayed cached.  The images live under $BENCH_DIR (/var/tmp), a disk
+# filesystem, never tmpfs.  Warm: after one full read.
+# BENCH_BASE=DIR (another build directory, e.g. of main) times that
+# build's verify in the same rounds: before/after in one run.
 set -eu
-B=$(cd "${XLSR_BUILD:-build}" && pwd)
-X=$B/bin/xlsr
-G=$B/tests/xlsr-gen
-RUNS=${BENCH_RUNS:-3}
+BENCH_RUNS=${BENCH_RUNS:-9}
+. "$(dirname "$0")/lib.sh"
 REAL=${XLSR_REAL:-$(dirname "$0")/../../../shared/corpus/real}
-
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/xlsr-bench-seek.XXXXXX")
-trap 'rm -rf "$tmp"' EXIT
-trap 'exit 1' HUP INT PIPE TERM
+bench_tmp seek
 conf=$tmp/bench.ini
-cat >"$conf" <<EOT
-[core]
-plugin_dir = $B/plugins
-[record.end]
-plugin = end
-[record.libxc_context]
-plugin = libxc
-[record.emulator_xenstore_data]
-plugin = xenstore
-[record.emulator_context]
-plugin = emulator
-EOT
+bench_conf "$conf" end=end libxc_context=libxc \
+    emulator_xenstore_data=xenstore emulator_context=emulator
+BX=
+if [ -n "${BENCH_BASE:-}" ]; then
+    BB=$(cd "$BENCH_BASE" && pwd)
+    BX=$BB/bin/xlsr
+    sed "s|^plugin_dir = .*|plugin_dir = $BB/plugins|" "$conf" >"$tmp/base.ini"
+fi
+[ "$tmpfs" != tmpfs ] ||
+    echo "WARNING: $tmp is on tmpfs: the cold figures mean nothing"
 
-now() { date +%s%N; }
-drop() { dd if="$1" iflag=nocache count=0 status=none; }
-cached() {
-    command -v fincore >/dev/null && fincore -n -o RES "$1" 2>/dev/null |
-        tr -d ' ' || echo '?'
+# row LABEL COLD WARM PIPE: seconds, printed as milliseconds.
+row() {
+    printf '  %-30s %9s ms %9s ms %9s ms\n' "$1" "$(ms "$2")" "$(ms "$3")" \
+        "$(ms "$4")"
 }
 
-# best MODE FILE CMD: best wall time of $RUNS runs, cold or warm.
-best() {
-    b=
-    i=0
-    while [ "$i" -lt "$RUNS" ]; do
-        if [ "$1" = cold ]; then drop "$2"; else cat "$2" >/dev/null; fi
-        t0=$(now)
-        sh -c "$3" >/dev/null 2>&1 || { echo "bench: failed: $3" >&2; exit 1; }
-        t1=$(now)
-        t=$((t1 - t0))
-        if [ -z "$b" ] || [ "$t" -lt "$b" ]; then b=$t; fi
-        i=$((i + 1))
-    done
-    awk -v n="$b" 'BEGIN { printf "%.4f", n / 1e9 }'
-}
-
-ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.1f", (b > 0 ? a / b : 0) }'; }
-
-rss() {
-    /usr/bin/time -f %M -o "$tmp/rss" sh -c "$1" >/dev/null 2>&1
-    tail -n 1 "$tmp/rss"
-}
-
+# side NAME FILE: verify beside cat, cold, warm and through a pipe.
 side() {
     f=$2
-    drop "$f"
-    left=$(cached "$f")
-    xc=$(best cold "$f" "'$X' verify -c '$conf' '$f'")
-    cc=$(best cold "$f" "cat '$f' >/dev/null")
-    xw=$(best warm "$f" "'$X' verify -c '$conf' '$f'")
-    cw=$(best warm "$f" "cat '$f' >/dev/null")
-    r=$(rss "'$X' verify -c '$conf' '$f'")
-    echo "$1: $(stat -c %s "$f") bytes, best of $RUNS (cached after drop: $left)"
-    printf '  %-24s %10s %10s\n' "" cold warm
-    printf '  %-24s %9ss %9ss\n' "xlsr verify FILE" "$xc" "$xw"
-    printf '  %-24s %9ss %9ss\n' "cat FILE >/dev/null" "$cc" "$cw"
-    printf '  %-24s %9sx %9sx   (goal >= 10)\n' "cat time / xlsr" \
-        "$(ratio "$cc" "$xc")" "$(ratio "$cw" "$xw")"
-    printf '  %-24s %8s K\n' "xlsr peak RSS" "$r"
+    v="$X verify -c $conf $f"
+    b=${BX:+"--- $BX verify -c $tmp/base.ini $f"}
+    bp=${BX:+"--- $BX verify -c $tmp/base.ini -"}
+    # shellcheck disable=SC2086
+    c=$(timeit -m cold -f "$f" -- $v --- cat "$f" $b)
+    # shellcheck disable=SC2086
+    w=$(timeit -m warm -f "$f" -- $v --- cat "$f" $b)
+    # shellcheck disable=SC2086
+    p=$(timeit -m warm -f "$f" -p "$f" -- $X verify -c "$conf" - --- cat $bp)
+    line() { echo "$1" | sed -n "${2}p"; }
+    xc=$(field "$(line "$c" 1)" 1) cc=$(field "$(line "$c" 2)" 1)
+    xw=$(field "$(line "$w" 1)" 1) cw=$(field "$(line "$w" 2)" 1)
+    xp=$(field "$(line "$p" 1)" 1) cp=$(field "$(line "$p" 2)" 1)
+    left=$(echo "$c" | sed -n 's/^cached-after-drop //p')
+    echo "$1: $(stat -c %s "$f") bytes on $tmpfs, median of $RUNS" \
+         "(pages cached after each drop: $left)"
+    printf '  %-30s %12s %12s %12s\n' "" cold warm pipe
+    row "xlsr verify" "$xc" "$xw" "$xp"
+    row "cat (pipe: cat F | cat)" "$cc" "$cw" "$cp"
+    printf '  %-30s %11sx %11sx %11sx   (goal >= 10, >= 10, 1.0)\n' \
+        "cat time / xlsr time" "$(ratio "$cc" "$xc")" "$(ratio "$cw" "$xw")" \
+        "$(ratio "$cp" "$xp" 2)"
+    if [ -n "$BX" ]; then
+        bc=$(field "$(line "$c" 3)" 1) bw=$(field "$(line "$w" 3)" 1)
+        bpp=$(field "$(line "$p" 3)" 1)
+        row "base build's verify" "$bc" "$bw" "$bpp"
+        printf '  %-30s %11sx %11sx %11sx   (pipe: base / this)\n' \
+            "cat time / base" "$(ratio "$cc" "$bc")" "$(ratio "$cw" "$bw")" \
+            "$(ratio "$bpp" "$xp" 2)"
+    fi
+    printf '  %-30s %9s K    (file) %9s K (pipe)\n' "xlsr verify peak RSS" \
+        "$(field "$(line "$w" 1)" 4)" "$(field "$(line "$p" 1)" 4)"
 }
 
-# What any run costs before reading a byte (sh, exec, dynamic loading):
-# on a 128 MiB image it is most of verify's warm time.
-base=$(best warm "$conf" "'$X' plugins -c '$conf'")
-echo "start-up (xlsr plugins, loads the same plugins): ${base}s"
+# What any run costs before reading a byte: exec, dynamic loading, the
+# configuration and the plugins' load and vetting.
+s=$(timeit -- /bin/true --- "$X" --version --- "$X" plugins -c "$conf")
+echo "start-up, median of $RUNS: /bin/true $(ms "$(field "$(echo "$s" | sed -n 1p)" 1)") ms," \
+     "xlsr --version $(ms "$(field "$(echo "$s" | sed -n 2p)" 1)") ms," \
+     "xlsr plugins (loads and vets the same plugins) $(ms "$(field "$(echo "$s" | sed -n 3p)" 1)") ms"
 echo "generating inputs in $tmp ..."
 "$G" --libxc hvm --pages 262144 --batch 1024 -o "$tmp/big"
 side "1 GiB generated HVM image" "$tmp/big"

@@ -201,6 +201,11 @@ void xlsr_session_layer_line(const struct xlsr_session *s, char *buf,
                              size_t len);
 /* "libvirt", "xenopsd", ... */
 const char *xlsr_layer_name(enum xlsr_layer layer);
+/* After a run: where stock `xl restore` would decide differently from
+ * this run (it refuses unknown optional records; it accepts a stream cut
+ * in its final END), in one line, or NULL.  Valid until the session is
+ * closed. */
+const char *xlsr_session_xl_restore_note(const struct xlsr_session *s);
 /* Name of a xenopsd record type ("Qemu_trad"), or NULL if unknown. */
 const char *xlsr_xenopsd_type_name(uint32_t type);
 /* Parses "qemu_trad", "Varstored", "0x0f11": XLSR_OK or XLSR_ERR_CONFIG. */
