@@ -9,7 +9,7 @@
 TEST_BINS += $(BUILD)/tests/xlsr-toolstack
 
 XEN_TOOLSTACK_SRCS := $(wildcard tests/xen/toolstack/*.c)
-XEN_TOOLSTACK_HDRS := $(wildcard tests/xen/toolstack/*.h) tests/tools/fdio.h
+XEN_TOOLSTACK_HDRS := $(wildcard tests/xen/toolstack/*.h) plugins/common/fdio.h
 
 # Xen's public headers need GNU C (anonymous unions), hence -std=gnu11.
 $(BUILD)/tests/xlsr-toolstack: $(XEN_TOOLSTACK_SRCS) $(XEN_TOOLSTACK_HDRS) \

@@ -21,6 +21,7 @@
 #include <xlsr/plugin.h>
 
 #include "helper.h"
+#include "../common/fdio.h"
 
 /* Exit statuses of the child when it cannot even report. */
 #define CHILD_LOST_PARENT 70
@@ -33,36 +34,6 @@ uint64_t lx_now_ms(void)
     return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 }
 
-static int write_all(int fd, const void *buf, size_t len)
-{
-    const char *p = buf;
-    while (len) {
-        ssize_t n = write(fd, p, len);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n <= 0)
-            return -1;
-        p += n;
-        len -= (size_t)n;
-    }
-    return 0;
-}
-
-static int read_all(int fd, void *buf, size_t len)
-{
-    char *p = buf;
-    while (len) {
-        ssize_t n = read(fd, p, len);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n <= 0)
-            return n == 0 ? 1 : -1;
-        p += n;
-        len -= (size_t)n;
-    }
-    return 0;
-}
-
 /* --- the child ----------------------------------------------------- */
 
 struct child {
@@ -72,7 +43,7 @@ struct child {
 
 static void send_msg(struct child *c, const struct lx_msg *m)
 {
-    if (write_all(c->up, m, sizeof(*m)))
+    if (fdio_write_all(c->up, m, sizeof(*m)))
         _exit(CHILD_PIPE_BROKEN);
 }
 
@@ -80,7 +51,7 @@ static int32_t ask(struct child *c, const struct lx_msg *m)
 {
     int32_t v;
     send_msg(c, m);
-    if (read_all(c->down, &v, sizeof(v)))
+    if (fdio_read_exact(c->down, &v, sizeof(v)))
         _exit(CHILD_LOST_PARENT);
     return v;
 }
@@ -229,7 +200,7 @@ int lx_helper_next(struct lx_helper *hp, struct lx_msg *m,
             return -1;
         if (n == 0)
             continue;
-        int rc = read_all(hp->from_child, m, sizeof(*m));
+        int rc = fdio_read_exact(hp->from_child, m, sizeof(*m));
         if (rc == 0)
             m->text[sizeof(m->text) - 1] = '\0';
         return rc;
@@ -238,7 +209,7 @@ int lx_helper_next(struct lx_helper *hp, struct lx_msg *m,
 
 int lx_helper_reply(struct lx_helper *hp, int32_t value)
 {
-    return write_all(hp->to_child, &value, sizeof(value)) ? XLSR_ERR_IO
+    return fdio_write_all(hp->to_child, &value, sizeof(value)) ? XLSR_ERR_IO
                                                            : XLSR_OK;
 }
 

@@ -7,7 +7,7 @@ libxc_SRCS := plugins/libxc/libxc.c plugins/libxc/verify.c \
               plugins/libxc/pfnmap.c plugins/libxc/pvpt.c \
               plugins/libxc/policy.c plugins/libxc/hvm.c plugins/libxc/xlcfg.c
 libxc_DEPS := plugins/libxc/libxc.h plugins/libxc/helper.h \
-              plugins/libxc/xenapi.h
+              plugins/libxc/xenapi.h plugins/common/fdio.h
 # libxenguest/libxenctrl are dlopen()ed by restore.c for a real restore.
 libxc_LIBS := -ldl -lyajl
 # Xen's public headers (xenctrl.h -> hvm/save.h) refuse strict ISO C:

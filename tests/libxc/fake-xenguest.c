@@ -36,7 +36,7 @@
 #include <xenctrl.h>
 #include <xenguest.h>
 
-#include "../tools/fdio.h"
+#include "../../plugins/common/fdio.h"
 
 static xentoollog_logger *fake_logger;     /* test tool: one stream */
 

@@ -18,7 +18,7 @@
 
 #include <yajl/yajl_tree.h>
 
-#include "../../tools/fdio.h"
+#include "../../../plugins/common/fdio.h"
 #include "ts.h"
 
 /* --- the xl file header (FORMAT.md "xl save file"; tools/xl/xl_saverestore.c) */

@@ -20,7 +20,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "../../tools/fdio.h"
+#include "../../../plugins/common/fdio.h"
 #include "ts.h"
 
 static const char banner[] =

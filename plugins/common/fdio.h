@@ -1,14 +1,12 @@
 /*
- * fdio.h - whole-buffer read and write on a file descriptor for the test
- * programs (the stand-in libxenguest, the embedding toolstack): short
- * counts and EINTR are normal on pipes and are retried.  Header-only, so
- * that a stand-in built by a test from one .c file needs no extra object.
- *
- * The shipped libxc plugin keeps its own pair (plugins/libxc/helper.c):
- * shipped code does not include test sources.  The contracts are the same.
+ * fdio.h - whole-buffer read and write on a file descriptor: short counts
+ * and EINTR are normal on pipes and are retried.  Shared by the libxc
+ * plugin's restore helper (plugins/libxc/helper.c) and the test programs
+ * (the stand-in libxenguest, the embedding toolstack).  Header-only, so
+ * that a program built from one .c file needs no extra object.
  */
-#ifndef XLSR_TESTS_FDIO_H
-#define XLSR_TESTS_FDIO_H
+#ifndef XLSR_PLUGINS_COMMON_FDIO_H
+#define XLSR_PLUGINS_COMMON_FDIO_H
 
 #include <errno.h>
 #include <stddef.h>
