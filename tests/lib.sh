@@ -77,16 +77,22 @@ corpus_image() {
     zstd -dqf "$XLSR_CORPUS/$1.zst" -o "$2"
 }
 
-# real_conf: a configuration for a real image: every shipped stream
-# plugin, libxc verifying, emulator state into $T/d.
+# real_conf [export]: a configuration for a real image: every shipped
+# stream plugin, emulator state into $T/d; LIBXC_CONTEXT to libxc
+# verifying, or with "export" to the export plugin (export.ini).
 real_conf() {
     mkdir -p "$T/d"
-    mkconf real.ini <<EOT
+    if [ "${1:-}" = export ]; then
+        set -- export.ini "plugin = export"
+    else
+        set -- real.ini "plugin = libxc
+mode = verify"
+    fi
+    mkconf "$1" <<EOT
 [record.end]
 plugin = end
 [record.libxc_context]
-plugin = libxc
-mode = verify
+$2
 [record.emulator_xenstore_data]
 plugin = xenstore
 [record.emulator_context]

@@ -42,18 +42,7 @@ one_image() {
     done
     # Export (issue 16's plugin on LIBXC_CONTEXT) gives the same guest
     # memory from every wrapper: LiME, the compact layout, byte for byte.
-    ec=$(mkconf export.ini <<EOT
-[record.end]
-plugin = end
-[record.libxc_context]
-plugin = export
-[record.emulator_xenstore_data]
-plugin = xenstore
-[record.emulator_context]
-plugin = emulator
-dir = $T/d
-EOT
-)
+    ec=$(real_conf export)
     expect 0 "$XLSR" export -c "$ec" --format lime -o "$T/m.orig" "$T/orig"
     for w in lv xo lxc; do
         expect 0 "$XLSR" export -c "$ec" --format lime -o "$T/m.$w" "$T/$w"
