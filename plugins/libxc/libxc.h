@@ -168,12 +168,20 @@ struct lx_verify {
      * type) of each, read after its pfn array (pvpt.c). */
     struct lx_ptpage { uint32_t idx; uint32_t type; uint64_t pfn; } *pt;
     size_t npt, ptcap;
+    /* A regular file (host->input_file): page tables by pread (ptread.c);
+     * in_fd is -1 otherwise. */
+    int in_fd;
+    uint64_t in_base;
+    uint64_t ahead_upto;        /* record headers announced below this */
+    uint8_t *ptbuf;
 };
 
 /* Internal result: libxenguest's "goto remus_failover" (xg_sr_restore.c
  * restore()): it stops reading and resumes the last checkpoint, and its
  * xc_domain_restore() returns success. */
 #define LX_FAILOVER 100
+/* Internal result of lx_pt_direct(): read the rest through the stream. */
+#define LX_PT_STREAM 101
 
 /* Plugin state, one per stream. */
 struct lx_state {
@@ -233,6 +241,14 @@ int lx_rd(struct lx_verify *v, void *buf, size_t n, uint64_t off,
 int lx_sk(struct lx_verify *v, uint64_t n, uint64_t off, const char *what);
 int lx_vfail(struct lx_verify *v, int rc, uint64_t off, const char *what,
              const char *fmt, ...) XLSR_PRINTF(5, 6);
+
+/* ptread.c: on a regular file, the page tables v->pt of the PAGE_DATA
+ * at off (body length len, count pfns) read and checked by pread, with
+ * read-ahead hints; XLSR_OK, an error, or LX_PT_STREAM: read tables
+ * *checked.. through the stream (not a file, or the file ends early). */
+int lx_pt_open(struct lx_verify *v);
+int lx_pt_direct(struct lx_verify *v, uint64_t off, uint32_t len,
+                 uint32_t count, size_t *checked);
 
 /* hvm.c: the HVM_CONTEXT blob (len bytes at off, streamed) and one
  * HVM_PARAMS entry; the params are judged at the libxc END. */

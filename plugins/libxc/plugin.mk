@@ -4,7 +4,7 @@ PLUGINS += libxc
 libxc_SRCS := plugins/libxc/libxc.c plugins/libxc/verify.c \
               plugins/libxc/records.c plugins/libxc/report.c \
               plugins/libxc/restore.c plugins/libxc/helper.c \
-              plugins/libxc/pfnmap.c plugins/libxc/pvpt.c \
+              plugins/libxc/pfnmap.c plugins/libxc/pvpt.c plugins/libxc/ptread.c \
               plugins/libxc/policy.c plugins/libxc/hvm.c plugins/libxc/xlcfg.c
 libxc_DEPS := plugins/libxc/libxc.h plugins/libxc/helper.h \
               plugins/libxc/xenapi.h plugins/common/fdio.h

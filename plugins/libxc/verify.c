@@ -39,7 +39,7 @@
 #define IHDR_ID         0x58454E46u         /* "XENF" */
 #define PFN_RESERVED    0x0FF0000000000000ull   /* bits 52-59 */
 #define PFN_MASK        0x000FFFFFFFFFFFFFull   /* PAGE_DATA_PFN_MASK */
-#define PFN_CHUNK       512                 /* pfn entries per read */
+#define PFN_CHUNK       1024    /* pfn entries per read: a save's batch */
 
 /* Records the reason for the core, which adds the LIBXC_CONTEXT record's
  * offset and our handler name; ours is the offset inside the stream. */
@@ -376,7 +376,8 @@ static int page_data(struct lx_verify *v, uint64_t off, uint32_t len)
     if (len < 8)
         return vfail(v, XLSR_ERR_STREAM, off, what, "length %u, at least 8",
                      len);
-    bool whole = len <= sizeof(buf);
+    /* No page of data fits in 4096 bytes with its pfn: all pfns, then. */
+    bool whole = len <= 4096;
     rc = rd(v, buf, whole ? len : 8, off, what);
     if (rc)
         return rc;
@@ -415,8 +416,14 @@ static int page_data(struct lx_verify *v, uint64_t off, uint32_t len)
                      count, (unsigned long long)ndata, len);
     v->s->st.data_bytes += ndata * 4096;
     /* The length is a multiple of 8: no padding follows. */
+    size_t from;
+    rc = lx_pt_direct(v, off, len, count, &from);
+    if (rc == XLSR_OK)
+        return sk(v, ndata * 4096, off, what);
+    if (rc != LX_PT_STREAM)
+        return rc;
     uint64_t at = 0;    /* data pages passed */
-    for (size_t i = 0; i < v->npt; i++) {
+    for (size_t i = from; i < v->npt; i++) {
         const struct lx_ptpage *p = &v->pt[i];
         rc = sk(v, (p->idx - at) * 4096, off, what);
         if (!rc)
@@ -838,6 +845,7 @@ int lx_verify_stream(struct lx_state *s)
     v.strict = ctx->size >= offsetof(struct xlsr_restore_ctx, strict) +
                             sizeof(ctx->strict) && ctx->strict;
     v.store_pfn = v.console_pfn = UINT64_MAX;
+    lx_pt_open(&v);
 
     char why[300];
     int rc = XLSR_OK;
@@ -859,5 +867,6 @@ int lx_verify_stream(struct lx_state *s)
         lx_report(s);
     lx_pfnmap_free(&v.map);
     free(v.pt);
+    free(v.ptbuf);
     return rc;
 }

@@ -34,6 +34,19 @@ refused() {
     err_has "$1"
 }
 
+# same_from_pipe: after refused, $T/img through a pipe gets the same
+# verdict (exit status and reason) as from the file.
+same_from_pipe() {
+    cp "$T/err" "$T/err.file"
+    set +e
+    cat "$T/img" | "$XLSR" verify -c "$(sem_conf)" - >/dev/null 2>"$T/err"
+    rc=$?
+    set -e
+    eq "$rc" 1 "exit status from a pipe"
+    eq "$(sed 's/^xlsr: [^:]*: //' "$T/err")" \
+       "$(sed 's/^xlsr: [^:]*: //' "$T/err.file")" "file and pipe verdicts"
+}
+
 t_real_images_restorable() {
     for i in hb-pv-save hb-pvh-save hvm-xsphysmap-save; do
         real "$i"
@@ -178,6 +191,29 @@ t_pv_table_entry_beyond_p2m() {
     refused 'L4 table pfn 0x[0-9a-f]* entry 0 = 0x00000fff00000067 names pfn 0xfff00000 beyond'
 }
 
+# On a file the page tables are read by pread (plugins/libxc/ptread.c),
+# through a pipe by the stream: the same tables, the same verdicts.
+t_pv_tables_file_and_pipe_agree() {
+    real hb-pv-save
+    cat "$T/img" | "$XLSR" verify -c "$(sem_conf)" - >"$T/pipe.out"
+    grep -q '^  libxc: 183 PV page tables read and checked$' "$T/pipe.out" ||
+        fail "pipe: $(cat "$T/pipe.out")"
+    set -- $(lx_pages "$T/img" "$T/offs" 12 | head -n 1)
+    poke "$T/img" $(($2 + 8 * 3)) "$(le64 0x00000fff00000067)"
+    refused 'L4 table pfn 0x[0-9a-f]* entry 3 = 0x00000fff00000067 names pfn 0xfff00000 beyond'
+    same_from_pipe
+}
+
+# A file that ends inside a page table: pread comes short, and the stream
+# names the offset where it ends, as it does through a pipe.
+t_truncated_inside_a_page_table() {
+    real hb-pv-save
+    set -- $(lx_pages "$T/img" "$T/offs" 12 | head -n 1)
+    truncate -s $(($2 + 100)) "$T/img"
+    refused "stream ends at offset $(($2 + 100)), before libxc END"
+    same_from_pipe
+}
+
 # A data page retyped as a pinned L1 table: it stays mapped writable by
 # the kernel's L1 entries, and Xen refuses the pin.
 t_pv_data_page_pinned() {
@@ -278,14 +314,7 @@ t_truncated_file_seeked_like_a_pipe() {
     truncate -s 70000001 "$T/img"
     expect 1 "$XLSR" verify -c "$(sem_conf)" "$T/img"
     err_has 'stream ends at offset 70000001, before libxc END'
-    cp "$T/err" "$T/err.file"
-    set +e
-    cat "$T/img" | "$XLSR" verify -c "$(sem_conf)" - >/dev/null 2>"$T/err"
-    rc=$?
-    set -e
-    eq "$rc" 1 "exit status from a pipe"
-    eq "$(sed 's/^xlsr: [^:]*: //' "$T/err")" \
-       "$(sed 's/^xlsr: [^:]*: //' "$T/err.file")" "file and pipe verdicts"
+    same_from_pipe
 }
 
 # libxl starts an HVM guest's qemu-xen with -incoming on the state
