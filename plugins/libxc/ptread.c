@@ -28,7 +28,8 @@
 #include "libxc.h"
 
 #define RUN_PAGES   16      /* tables per pread: a 64 KiB buffer */
-#define AHEAD       4       /* record headers announced ahead */
+#define AHEAD       8       /* record headers announced ahead */
+#define GAP_PAGES   32      /* announced as one range across such a gap */
 
 /* The bytes at pos when the page cache holds all of them, else -1. */
 static ssize_t cached(int fd, void *buf, size_t n, uint64_t pos)
@@ -111,6 +112,21 @@ static size_t run_end(const struct lx_verify *v, size_t i)
     return j;
 }
 
+/* Tables i.. of the record whose data starts at file position data, in
+ * ranges: one disk request through a short gap beats two. */
+static void announce_tables(const struct lx_verify *v, size_t i,
+                            uint64_t data)
+{
+    while (i < v->npt) {
+        uint32_t first = v->pt[i].idx, last = first;
+        while (++i < v->npt && v->pt[i].idx - last <= GAP_PAGES)
+            last = v->pt[i].idx;
+        (void)posix_fadvise(v->in_fd, (off_t)(data + (uint64_t)first * 4096),
+                            (off_t)(last - first + 1) * 4096,
+                            POSIX_FADV_WILLNEED);
+    }
+}
+
 int lx_pt_direct(struct lx_verify *v, uint64_t off, uint32_t len,
                  uint32_t count, size_t *checked)
 {
@@ -132,12 +148,7 @@ int lx_pt_direct(struct lx_verify *v, uint64_t off, uint32_t len,
         size_t j = run_end(v, i), n = (j - i) * 4096;
         uint64_t pos = data + (uint64_t)v->pt[i].idx * 4096;
         if (!announced && cached(v->in_fd, v->ptbuf, n, pos) != (ssize_t)n) {
-            for (size_t k = i; k < v->npt; k = run_end(v, k))
-                (void)posix_fadvise(v->in_fd,
-                                    (off_t)(data + (uint64_t)v->pt[k].idx *
-                                                   4096),
-                                    (off_t)(run_end(v, k) - k) * 4096,
-                                    POSIX_FADV_WILLNEED);
+            announce_tables(v, i, data);
             announced = true;
         }
         if (announced && whole(v->in_fd, v->ptbuf, n, pos) != (ssize_t)n)
