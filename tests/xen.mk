@@ -18,3 +18,10 @@ $(BUILD)/tests/xlsr-toolstack: $(XEN_TOOLSTACK_SRCS) $(XEN_TOOLSTACK_HDRS) \
 	$(CC) $(CFLAGS) $(XCFLAGS) -std=gnu11 -o $@ $(XEN_TOOLSTACK_SRCS) \
 	    $(XLDFLAGS) -L$(BUILD)/lib -lxlsr -Wl,-rpath,'$$ORIGIN/../lib' \
 	    -lxenctrl -lxenstore -lyajl
+
+# xlsr-dumpcmp: xl dump-core against xlsr's dump-core export in dom0
+# (tests/xen/dumpcmp.c), asking Xen about the pages only one side holds.
+TEST_BINS += $(BUILD)/tests/xlsr-dumpcmp
+$(BUILD)/tests/xlsr-dumpcmp: tests/xen/dumpcmp.c
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $(XCFLAGS) -std=gnu11 -o $@ $< $(XLDFLAGS) -lxenctrl

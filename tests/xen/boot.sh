@@ -34,11 +34,6 @@ for c in guest.cfg guest-pvh.cfg guest-hvm.cfg; do
     install -m 644 "$here/$c" "$o/guest/$c"
 done
 install -m 644 "$here/dom0.ini" "$o/etc/xlsr/xlsr.ini"
-# PVH/HVM export against xl dump-core: minutes per guest under TCG, opt-in
-# (tests/xen/README.md, "Export against xl dump-core").
-if [ "${XLSR_XEN_HVM_DUMPCORE:-0}" = 1 ]; then
-    : >"$o/xlsr/hvm-dumpcore"
-fi
 for d in guest-tests image-tests steps; do
     [ -d "$here/$d" ] && cp -r "$here/$d" "$o/xlsr/"
 done
@@ -48,8 +43,9 @@ elfs=()
 if [ -x "$b/bin/xlsr" ]; then
     cp "$b/bin/xlsr" "$o/usr/bin/"; elfs+=("$b/bin/xlsr")
 fi
-# The embedding toolstack, and the stream writer for synthetic records.
-for t in xlsr-toolstack xlsr-gen; do
+# The embedding toolstack, the stream writer for synthetic records, and
+# the dump-core comparer of the export test.
+for t in xlsr-toolstack xlsr-gen xlsr-dumpcmp; do
     if [ -x "$b/tests/$t" ]; then
         cp "$b/tests/$t" "$o/usr/bin/"; elfs+=("$b/tests/$t")
     fi

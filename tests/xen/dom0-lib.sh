@@ -31,9 +31,63 @@ wait_hb() {
     return 1
 }
 # only_dom0 FILE: xl list into FILE; true when only Domain-0 is left.
+# (A guest a background job owns, named in /tmp/bg-guests, is its
+# business: bg_start.)
 only_dom0() {
     timeout 30 xl list >"$1" 2>&1
-    [ "$(tail -n +2 "$1" | grep -vc '^Domain-0 ')" = 0 ]
+    touch /tmp/bg-guests
+    [ "$(tail -n +2 "$1" | grep -v '^Domain-0 ' |
+         awk 'NR == FNR { own[$1]; next } !($1 in own)' /tmp/bg-guests - |
+         grep -c .)" = 0 ]
+}
+
+# bg_start NAME GUEST CMD...: CMD in the background, for the minutes `xl
+# dump-core` of an auto-translated guest takes under TCG, while the next
+# step runs.  Its facts (stdout) and NAME_bg_rc / NAME_bg_secs wait in
+# /tmp/bg-NAME.res until bg_wait adds them to $R; GUEST, the domain it
+# owns, is left out of only_dom0 until then.
+bg_start() {
+    _n=$1 _g=$2
+    shift 2
+    echo "$_g" >>/tmp/bg-guests
+    echo "$_g" >"/tmp/bg-$_n.guest"
+    rm -f "/tmp/bg-$_n.done"
+    (
+        _t0=$(up)
+        "$@" >"/tmp/bg-$_n.res" 2>"/out/$_n-bg.err"
+        echo "${_n}_bg_rc $?" >>"/tmp/bg-$_n.res"
+        echo "${_n}_bg_secs $(since "$_t0")" >>"/tmp/bg-$_n.res"
+        : >"/tmp/bg-$_n.done"
+    ) &
+    log "background job $_n started (guest $_g)"
+}
+
+# bg_wait NAME SECS: waits up to SECS for NAME, adds its facts to $R (a
+# job still running: NAME_bg_rc unfinished), and whether its guest is
+# gone (NAME_guest_gone yes/no, 30 s of patience as in clean); keeps the
+# guest's console log.
+bg_wait() {
+    [ -f "/tmp/bg-$1.res" ] || return 0
+    _t0=$(up)
+    _i=0
+    while [ ! -f "/tmp/bg-$1.done" ] && [ $_i -lt "$2" ]; do
+        sleep 1; _i=$((_i + 1))
+    done
+    [ -f "/tmp/bg-$1.done" ] || echo "${1}_bg_rc unfinished" >>"/tmp/bg-$1.res"
+    cat "/tmp/bg-$1.res" >>$R
+    rm -f "/tmp/bg-$1.res"
+    _g=$(cat "/tmp/bg-$1.guest")
+    _i=0
+    while domid_of "$_g" >/dev/null && [ $_i -lt 30 ]; do
+        sleep 1; _i=$((_i + 1))
+    done
+    if domid_of "$_g" >/dev/null; then res "${1}_guest_gone" no
+    else res "${1}_guest_gone" yes; fi
+    grep -vx "$_g" /tmp/bg-guests >/tmp/bg-guests.new
+    mv /tmp/bg-guests.new /tmp/bg-guests
+    cp "$CONS/guest-$_g.log" "/out/guest-$_g-$1.log" 2>/dev/null
+    res "${1}_bg_waited_secs" "$(since "$_t0")"
+    res "${1}_dom0_free_kib" "$(awk '/^MemAvailable/ { print $2 }' /proc/meminfo)"
 }
 # domid_of NAME: the domid xl reports for NAME, or nothing.
 domid_of() { timeout 30 xl domid "$1" 2>/dev/null; }

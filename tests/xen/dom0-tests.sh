@@ -161,6 +161,12 @@ for st in /xlsr/steps/*.sh; do
     res "step_${n}_secs" "$(since "$t0")"
 done
 
+# A background job a step left (its step failed before collecting it).
+for f in /tmp/bg-*.res; do
+    [ -f "$f" ] || continue
+    n=${f#/tmp/bg-}; bg_wait "${n%.res}" 900
+done
+
 timeout 30 xl dmesg >/out/xl-dmesg.txt 2>&1
 # Processes that crashed in dom0 (the kernel logs each): none are expected.
 # With QEMU's XSAVE emulation exposed to Xen, about one process in ten

@@ -16,10 +16,11 @@
 # guest they restored with xl): the same save -p / dump-core of one paused
 # domain, but xlsr exports in dump-core form, whose .xen_pfn lists exactly
 # the pfns the stream carried; `xl dump-core` writes the .xen_pfn form for
-# auto-translated guests (tools/libs/guest/xg_core.c), pfn i of its
-# .xen_pfn being page i of its .xen_pages.  Our pages are put in their
-# order (dd per run) and cmp'd; the pfns they hold that the stream lacks go
-# to ${P}missing.txt.  Facts as "key value" lines on stdout; nothing
+# auto-translated guests (tools/libs/guest/xg_core.c).  xlsr-dumpcmp
+# (tests/xen/dumpcmp.c) compares the two by pfn while the domain still
+# exists, and asks Xen the type of the pfns only the dump-core holds.
+# Files are named after P: the PVH run goes on in the background while
+# the HVM step runs.  Facts as "key value" lines on stdout; nothing
 # asserted here.
 export PATH=/usr/sbin:/usr/bin:/sbin:/bin:/usr/lib/xen-4.17/bin
 CONS=/var/log/xen/console
@@ -47,7 +48,9 @@ sec() {
     done
     echo "0 0"
 }
-cat >/tmp/export.ini <<EOT
+[ -n "$G" ] || P=export_
+W=/tmp/$P
+cat >${W}export.ini <<EOT
 [core]
 plugin_dir = /usr/lib/xlsr/plugins
 [record.end]
@@ -65,7 +68,7 @@ EOT
 t0=$(up)
 if [ -z "$G" ]; then
 G=hbx P=export_ FMT=raw
-timeout 120 xl create -e /guest/guest.cfg 'name="hbx"' >/tmp/exp-create.log 2>&1
+timeout 120 xl create -e /guest/guest.cfg 'name="hbx"' >${W}exp-create.log 2>&1
 res export_create_rc $?
 i=0
 while ! grep -q '^heartbeat 1' $CONS/guest-hbx.log 2>/dev/null && [ $i -lt 90 ]; do
@@ -74,109 +77,75 @@ done
 res export_create_secs "$(since "$t0")"
 else
 FMT=dump-core
-: >/tmp/exp-create.log
+: >${W}exp-create.log
 fi
 # The save goes straight into xlsr through a FIFO (dom0's tmpfs holds two
 # ~100 MB images beside the suite's own, not three; xl opens a file name,
 # and nothing reached a /dev/stdout pipe).
 t0=$(up)
-rm -f /tmp/exp.fifo; mkfifo /tmp/exp.fifo
-timeout 300 xlsr export -c /tmp/export.ini --format $FMT -o /tmp/exp.raw \
-    /tmp/exp.fifo >/tmp/exp-export.out 2>&1 &
+rm -f ${W}exp.fifo; mkfifo ${W}exp.fifo
+timeout 300 xlsr export -c ${W}export.ini --format $FMT -o ${W}exp.raw \
+    ${W}exp.fifo >${W}exp-export.out 2>&1 &
 xp=$!
-timeout 300 xl save -p $G /tmp/exp.fifo >/tmp/exp-save.log 2>&1
+timeout 300 xl save -p $G ${W}exp.fifo >${W}exp-save.log 2>&1
 r=$?
-echo $r >/tmp/exp-save.rc
+echo $r >${W}exp-save.rc
 [ $r = 0 ] || kill $xp      # xlsr may still wait for a writer
 wait $xp
-echo $? >/tmp/exp-export.rc
-rm -f /tmp/exp.fifo
-res ${P}save_rc "$(cat /tmp/exp-save.rc 2>/dev/null)"
-res ${P}rc "$(cat /tmp/exp-export.rc 2>/dev/null)"
+echo $? >${W}exp-export.rc
+rm -f ${W}exp.fifo
+res ${P}save_rc "$(cat ${W}exp-save.rc 2>/dev/null)"
+res ${P}rc "$(cat ${W}exp-export.rc 2>/dev/null)"
 res ${P}secs "$(since "$t0")"
-res ${P}mode "$(stat -c %a /tmp/exp.raw 2>/dev/null)"
-res ${P}raw_bytes "$(stat -c %s /tmp/exp.raw 2>/dev/null || echo 0)"
+res ${P}mode "$(stat -c %a ${W}exp.raw 2>/dev/null)"
+res ${P}raw_bytes "$(stat -c %s ${W}exp.raw 2>/dev/null || echo 0)"
 res ${P}state "$(xl list $G 2>/dev/null | awk 'NR == 2 { print $5 }')"
 t0=$(up)
 # PVH/HVM: xg_core.c tries a foreign mapping of every pfn below max gpfn
 # + 1 (~0xff000 here: the special pages sit below 4 GiB), one at a time;
 # under TCG that took more than 300 s in the first run.
-timeout $([ "$FMT" = raw ] && echo 300 || echo 600) xl dump-core $G /tmp/exp.core >/tmp/exp-core.log 2>&1
+timeout $([ "$FMT" = raw ] && echo 300 || echo 600) xl dump-core $G ${W}exp.core >${W}exp-core.log 2>&1
 res ${P}dumpcore_rc $?
 res ${P}dumpcore_secs "$(since "$t0")"
-timeout 60 xl destroy $G
 t0=$(up)
 if [ "$FMT" = dump-core ]; then
-    set -- $(sec /tmp/exp.core .xen_pages); toff=$1 tsize=$2
-    res ${P}pages_theirs "$tsize"
-    set -- $(sec /tmp/exp.core .xen_pfn); poff=$1 psize=$2
-    res ${P}pfn_theirs "$poff $psize"
-    set -- $(sec /tmp/exp.raw .xen_pages); ooff=$1 osize=$2
-    res ${P}pages_ours "$osize"
-    set -- $(sec /tmp/exp.raw .xen_pfn); qoff=$1 qsize=$2
-    # pfn lists, one per line (u64; the invalid pfn ~0 kept as text)
-    od -A n -t u8 -v -j "$poff" -N "$psize" /tmp/exp.core | tr -s ' ' '\n' |
-        grep . >/tmp/exp.tpfn
-    od -A n -t u8 -v -j "$qoff" -N "$qsize" /tmp/exp.raw | tr -s ' ' '\n' |
-        grep . >/tmp/exp.opfn
-    cp /tmp/exp.tpfn "$OUT/${P}theirs-pfn.txt"
-    # "i j len": their page i.. is our page j.., len pages; their pfns we
-    # lack go to missing.
-    awk -v miss="$OUT/${P}missing.txt" '
-        NR == FNR { at[$1] = NR - 1; next }
-        { i = FNR - 1
-          if (!($1 in at)) { if ($1 != "18446744073709551615") print $1 > miss; next }
-          j = at[$1]
-          if (n && i == si + n && j == sj + n) { n++; next }
-          if (n) print si, sj, n
-          si = i; sj = j; n = 1 }
-        END { if (n) print si, sj, n }' /tmp/exp.opfn /tmp/exp.tpfn >/tmp/exp.runs
-    touch "$OUT/${P}missing.txt"
-    res ${P}missing "$(grep -c . "$OUT/${P}missing.txt")"
-    res ${P}runs "$(grep -c . /tmp/exp.runs)"
-    rm -f /tmp/exp.packed
-    while read -r i j n; do
-        dd if=/tmp/exp.raw of=/tmp/exp.packed bs=4096 skip=$((ooff / 4096 + j)) \
-            seek="$i" count="$n" conv=notrunc 2>/dev/null
-    done </tmp/exp.runs
-    dd if=/dev/zero of=/tmp/exp.packed bs=4096 seek=$((tsize / 4096)) count=0 2>/dev/null
-    cmp -l /tmp/exp.core /tmp/exp.packed "$toff" 0 2>/dev/null |
-        awk '{ print int(($1 - 1) / 4096) }' | uniq | head -n 4000 \
-        >"$OUT/${P}diff-idx.txt"
-    res ${P}diff_pages "$(grep -c . "$OUT/${P}diff-idx.txt")"
-    : >"$OUT/${P}diff-theirs.bin"; : >"$OUT/${P}diff-ours.bin"
-    head -n 64 "$OUT/${P}diff-idx.txt" | while read -r i; do
-        dd if=/tmp/exp.core bs=4096 skip=$((toff / 4096 + i)) count=1 \
-            2>/dev/null >>"$OUT/${P}diff-theirs.bin"
-        dd if=/tmp/exp.packed bs=4096 skip="$i" count=1 2>/dev/null \
-            >>"$OUT/${P}diff-ours.bin"
-    done
-    rm -f /tmp/exp.core /tmp/exp.raw /tmp/exp.packed /tmp/exp.tpfn /tmp/exp.opfn
+    set -- $(sec ${W}exp.core .xen_pages)
+    res ${P}pages_theirs "$2"
+    set -- $(sec ${W}exp.raw .xen_pages)
+    res ${P}pages_ours "$2"
+    domid=$(xl domid $G 2>/dev/null)
+    timeout 300 xlsr-dumpcmp ${domid:+-d $domid} ${W}exp.core ${W}exp.raw \
+        >${W}cmp.txt 2>${W}cmp.err
+    res ${P}cmp_rc $?
+    sed "s/^/${P}/" ${W}cmp.txt
+    timeout 60 xl destroy $G
     res ${P}compare_secs "$(since "$t0")"
-    cat /tmp/exp-save.log /tmp/exp-core.log /tmp/exp-export.out \
+    rm -f ${W}exp.core ${W}exp.raw
+    cat ${W}exp-save.log ${W}exp-core.log ${W}exp-export.out ${W}cmp.err \
         >"$OUT/${P}dumpcore.log"
     exit 0
 fi
-set -- $(sec /tmp/exp.core .xen_pages); toff=$1 tsize=$2
+timeout 60 xl destroy $G
+set -- $(sec ${W}exp.core .xen_pages); toff=$1 tsize=$2
 res export_pages_theirs "$tsize"
-set -- $(sec /tmp/exp.core .xen_p2m)
-dd if=/tmp/exp.core of="$OUT/theirs.p2m" bs=4096 skip=$(($1 / 4096)) \
+set -- $(sec ${W}exp.core .xen_p2m)
+dd if=${W}exp.core of="$OUT/theirs.p2m" bs=4096 skip=$(($1 / 4096)) \
     count=$((($2 + 4095) / 4096)) 2>/dev/null
 res export_p2m_theirs "$1 $2"
 # Page i of .xen_pages against the raw export at offset i * 4096: the
 # host checks that the dump-core's pfns are exactly 0 .. N-1.
-cmp -l /tmp/exp.core /tmp/exp.raw "$toff" 0 2>/dev/null |
+cmp -l ${W}exp.core ${W}exp.raw "$toff" 0 2>/dev/null |
     awk '{ print int(($1 - 1) / 4096) }' | uniq | head -n 4000 \
     >"$OUT/diff-idx.txt"
 res export_diff_pages "$(grep -c . "$OUT/diff-idx.txt")"
 : >"$OUT/diff-theirs.bin"; : >"$OUT/diff-ours.bin"
 while read -r i; do
-    dd if=/tmp/exp.core bs=4096 skip=$((toff / 4096 + i)) count=1 \
+    dd if=${W}exp.core bs=4096 skip=$((toff / 4096 + i)) count=1 \
         2>/dev/null >>"$OUT/diff-theirs.bin"
-    dd if=/tmp/exp.raw bs=4096 skip="$i" count=1 2>/dev/null \
+    dd if=${W}exp.raw bs=4096 skip="$i" count=1 2>/dev/null \
         >>"$OUT/diff-ours.bin"
 done <"$OUT/diff-idx.txt"
-rm -f /tmp/exp.core /tmp/exp.raw
+rm -f ${W}exp.core ${W}exp.raw
 res export_compare_secs "$(since "$t0")"
-cat /tmp/exp-create.log /tmp/exp-save.log /tmp/exp-core.log \
-    /tmp/exp-export.out >"$OUT/export-dumpcore.log"
+cat ${W}exp-create.log ${W}exp-save.log ${W}exp-core.log \
+    ${W}exp-export.out >"$OUT/export-dumpcore.log"

@@ -114,14 +114,14 @@ timed hvm_verify_diff env KIND=hvm IMG=$IMG CONF=$CONF CONS=$CONS NAME=hbhvm \
 park_log hbhvm verify-diff
 clean hvm_clean_after_diff
 # --- xlsr export against xl dump-core of the same paused domain (issue 16) -------
-# Before the refused case mutates the image: xl restores it once more
-# (QEMU included; no fresh boot), then image-tests/export-dumpcore.sh:
-# `xl save -p` into xlsr export, `xl dump-core` of the paused domain.
-# Opt-in (XLSR_XEN_HVM_DUMPCORE=1 on the host, boot.sh leaves the flag):
-# xl dump-core of a PVH/HVM guest maps every pfn below its max gpfn
-# (~1M, the special pages sit below 4 GiB) one by one
-# (tools/libs/guest/xg_core.c), over 300 s each under TCG.
-if [ -f /xlsr/image-tests/export-dumpcore.sh ] && [ -f /xlsr/hvm-dumpcore ]; then
+# The PVH one (steps/10-pvh.sh) first: it ran in the background so far,
+# and two dump-cores at once would hold four ~130 MB files in dom0's
+# tmpfs.  Then, before the refused case mutates the image: xl restores it
+# once more (QEMU included; no fresh boot), and image-tests/
+# export-dumpcore.sh: `xl save -p` into xlsr export, `xl dump-core` of the
+# paused domain (~6 min under TCG, see 10-pvh.sh), compared, destroyed.
+bg_wait pvh_export 900
+if [ -f /xlsr/image-tests/export-dumpcore.sh ]; then
     t0=$(up)
     timeout 300 xl restore -e $IMG >/out/hvm-export-xl-restore.log 2>&1
     res hvm_export_restore_rc $?
