@@ -162,6 +162,13 @@ struct ex_state {
     struct ex_map plan;         /* the pfns pass 1 found, rank-indexed */
     uint64_t plan_at;           /* dump-core: offset of .xen_pages */
     const char *staged_why;     /* why pages are staged, or NULL */
+    /* LiME from a pipe (lime.c): runs written in arrival order while the
+     * pfns ascend; the first pfn that does not moves what was written to
+     * the staging file, and the export goes on staged. */
+    bool lime_stream;
+    uint64_t ls_at;             /* output offset of the next byte */
+    uint64_t ls_hdr;            /* output offset of the open run's header */
+    uint64_t ls_start, ls_end;  /* the open run's pfns [start, end), or 0 */
 
     uint8_t *buf;               /* page read buffer */
     uint64_t *pfns;             /* one PAGE_DATA record's pfn entries */
@@ -195,6 +202,14 @@ void ex_store_drop(struct ex_state *s);     /* the open one never will */
 int ex_elf_finish(struct ex_state *s);
 int ex_lime_finish(struct ex_state *s);
 int ex_dumpcore_finish(struct ex_state *s);
+/* lime.c: a LiME stream's pages, n of consecutive data, written where
+ * they arrive while the pfns ascend; *done of them taken (the rest, when
+ * a pfn did not ascend, go staged: lime_stream is then off). */
+int ex_lime_stream(struct ex_state *s, const uint64_t *pfns,
+                   const uint8_t *data, uint32_t n, uint32_t *done);
+/* store.c: the page map learns pfns; the output's write-out is started. */
+int ex_store_mark(struct ex_state *s, const uint64_t *pfns, uint32_t n);
+void ex_store_kick(struct ex_state *s, int fd, uint64_t off, uint64_t len);
 /* lime.c: len bytes from the staging store at `from` to the output. */
 int ex_copy_range(struct ex_state *s, uint64_t from, uint64_t to,
                   uint64_t len);

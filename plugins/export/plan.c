@@ -8,6 +8,9 @@
  *                          page contents seeked over) learns the pfn
  *                          map; pass 2 copies each page straight to its
  *                          final offset (rank among present pfns)
+ *   pipe, no checkpoints ──► LiME: written as the pages come while
+ *                          their pfns ascend (lime.c); the first that
+ *                          does not turns the rest staged
  *   pipe, or a checkpointed stream, or pass 1 stopped
  *                      ──► staged: LiME and dump-core pages wait in a
  *                          raw scratch file and are copied at the end;
@@ -40,6 +43,9 @@ static void path_log(struct ex_state *s)
                      "offsets in one pass over the data (%llu pages planned "
                      "by a first pass over the record headers)", name,
                      (unsigned long long)s->plan.pages);
+    else if (s->lime_stream)
+        s->host->log(s->h, XLSR_LOG_INFO, "%s: pages written as they come "
+                     "while their pfns ascend (the input is a pipe)", name);
     else if (s->staged_why)
         s->host->log(s->h, XLSR_LOG_INFO, "%s: pages staged in a scratch "
                      "file and copied into place at the end: %s", name,
@@ -62,8 +68,11 @@ int ex_plan(struct ex_state *s)
         return XLSR_OK;
     if (!XLSR_HOST_HAS(host, input_file) ||
         host->input_file(s->h, &fd, &base) != XLSR_OK) {
-        s->staged_why = staging ? "the input is a pipe (not a regular "
-                                  "file)" : NULL;
+        /* LiME can follow a pipe while its pfns ascend (lime.c). */
+        s->lime_stream = s->format == EX_LIME &&
+                         s->ctx->checkpointed == XLSR_CKPT_NONE;
+        s->staged_why = staging && !s->lime_stream
+                        ? "the input is a pipe (not a regular file)" : NULL;
         path_log(s);
         return XLSR_OK;
     }
