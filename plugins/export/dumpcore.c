@@ -19,8 +19,10 @@
  *   .xen_shared_info the PV SHARED_INFO record's page, where xg_core.c
  *                   puts the live one (after .xen_prstatus; present when
  *                   it could map it).  HVM/PVH streams carry no shared
- *                   info record (the page lives in guest memory if the
- *                   guest mapped it), so the section is left out.
+ *                   info record, nor the page where the guest mapped it
+ *                   (Xen's own page: the saver sends it as XTAB,
+ *                   xen/arch/x86/domctl.c getpageframeinfo3), so the
+ *                   section is left out.
  *   .xen_pages      every present page, ascending pfn, page-aligned
  *   .xen_pfn        u64 pfn per page (HVM/PVH), or .xen_p2m {pfn, gmfn}
  *                   per page (PV) with gmfn = pfn: the save already
