@@ -23,9 +23,9 @@ struct cli_opts {
     bool have_domid;
     struct xlsr_restore_ctx ctx;
     struct cli_json *out;       /* --json: the writer; NULL otherwise */
-    /* export: -o, --format (the output's layout), --force. */
+    /* export: -o, --format (the output's layout), --force, --no-sync. */
     const char *output, *mem_format;
-    bool force;
+    bool force, no_sync;
     uint64_t input_size;        /* a regular file's size, for progress */
     /* Set while a progress line is on the terminal (see cli_log). */
     bool progress_shown;

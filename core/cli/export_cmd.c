@@ -44,7 +44,8 @@ static int set_keys(struct xlsr_config *cfg, const struct cli_opts *e)
     }
     if (xlsr_config_set(cfg, t, "output", e->output) ||
         (e->mem_format && xlsr_config_set(cfg, t, "format", e->mem_format)) ||
-        (e->force && xlsr_config_set(cfg, t, "force", "true"))) {
+        (e->force && xlsr_config_set(cfg, t, "force", "true")) ||
+        (e->no_sync && xlsr_config_set(cfg, t, "sync", "false"))) {
         fprintf(stderr, "xlsr: out of memory\n");
         return -1;
     }

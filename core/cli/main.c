@@ -53,7 +53,7 @@ const struct cli_command cli_commands[] = {
       "what differs from the default configuration (or --default CONF), "
       "and exits. Checks only a real restore makes are left to restore." },
     { "export", cli_export, XLSR_MODE_VERIFY, "FILE|-",
-      "config verbose quiet syslog format output force checkpointed",
+      "config verbose quiet syslog format output force no-sync checkpointed",
       "write the guest's memory out of a stream (ELF, raw, LiME, dump-core)",
       "Writes the guest memory a save or migration stream carries to OUT, "
       "through the exporter export.ini binds to LIBXC_CONTEXT "

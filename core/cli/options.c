@@ -171,6 +171,13 @@ static int set_force(struct cli_opts *o, const char *a)
     return 0;
 }
 
+static int set_no_sync(struct cli_opts *o, const char *a)
+{
+    (void)a;
+    o->no_sync = true;
+    return 0;
+}
+
 static int set_mem_format(struct cli_opts *o, const char *a)
 {
     static const char *const names[] = { "elf", "raw", "lime", "dump-core" };
@@ -246,6 +253,10 @@ const struct cli_option cli_options[] = {
     { "force", 0, NULL, NULL,
       "replace OUT if it exists (a regular file only)", set_force,
       "export" },
+    { "no-sync", 0, NULL, NULL,
+      "name OUT without fsync()ing it first: as fast as cp, but a crash "
+      "before the system writes it back can leave OUT with holes",
+      set_no_sync, "export" },
     { "help", 'h', NULL, NULL, "this help", NULL, NULL },
     { NULL, 0, NULL, NULL, NULL, NULL, NULL },
 };

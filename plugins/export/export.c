@@ -28,6 +28,9 @@ static const struct xlsr_conf_key conf_keys[] = {
       "file to write (`xlsr export -o`); empty: report the memory map only" },
     { "force", XLSR_CONF_BOOL, false, "false",
       "replace an existing output file" },
+    { "sync", XLSR_CONF_BOOL, false, "true",
+      "fsync the output and its directory before naming it, so the named "
+      "file is complete after a crash too (`xlsr export --no-sync`: false)" },
     { "max_guest_bytes", XLSR_CONF_U64, false, "1024G",
       "largest guest-physical address space accepted when the stream's "
       "configuration does not bound it" },
@@ -107,6 +110,7 @@ static int configure(struct ex_state *s)
     if ((rc = s->host->conf_str(s->h, "format", &format)) ||
         (rc = s->host->conf_str(s->h, "output", &output)) ||
         (rc = s->host->conf_bool(s->h, "force", &s->force)) ||
+        (rc = s->host->conf_bool(s->h, "sync", &s->sync)) ||
         (rc = s->host->conf_u64(s->h, "max_guest_bytes",
                                 &s->max_guest_bytes)))
         return rc;
@@ -246,11 +250,12 @@ static void ex_fini(void *state, int rc)
         return;
     if (rc == XLSR_OK && s->ready) {
         char why[400];
-        if (ex_out_publish(&s->out, why, sizeof(why)))
+        if (ex_out_publish(&s->out, s->sync, why, sizeof(why)))
             s->host->log(s->h, XLSR_LOG_ERROR, "output %s not written: %s",
                          s->path, why);
         else
-            s->host->log(s->h, XLSR_LOG_INFO, "wrote %s", s->path);
+            s->host->log(s->h, XLSR_LOG_INFO, "wrote %s%s", s->path,
+                         s->sync ? "" : " (not fsynced: sync = false)");
     }
     state_free(s);
 }

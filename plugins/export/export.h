@@ -75,7 +75,7 @@ int ex_out_open(struct ex_out *o, const char *path, bool force, char *why,
  * checkpoint journal): fd or -1. */
 int ex_out_scratch(struct ex_out *o, char *why, size_t whylen);
 /* fsync, then link under its name (replacing it only with force). */
-int ex_out_publish(struct ex_out *o, char *why, size_t whylen);
+int ex_out_publish(struct ex_out *o, bool sync, char *why, size_t whylen);
 /* Closes and removes whatever was not published. */
 void ex_out_discard(struct ex_out *o);
 
@@ -127,6 +127,7 @@ struct ex_state {
     enum ex_format format;
     const char *path;           /* output, or NULL: walk and report only */
     bool force;
+    bool sync;                  /* fsync before naming (key sync) */
     uint64_t max_guest_bytes;   /* cap when nothing better is known */
 
     struct ex_out out;

@@ -129,9 +129,9 @@ static int link_tmpfile(struct ex_out *o, const char *name, char *why,
     return -1;
 }
 
-int ex_out_publish(struct ex_out *o, char *why, size_t len)
+int ex_out_publish(struct ex_out *o, bool sync, char *why, size_t len)
 {
-    if (fsync(o->fd))
+    if (sync && fsync(o->fd))
         return why_errno(why, len, "fsync");
     if (o->tmpname) {
         int r = o->force ? renameat(o->dirfd, o->tmpname, o->dirfd, o->name)
@@ -158,7 +158,8 @@ int ex_out_publish(struct ex_out *o, char *why, size_t len)
             return -1;
         }
     }
-    fsync(o->dirfd);
+    if (sync)
+        fsync(o->dirfd);
     return 0;
 }
 

@@ -47,7 +47,7 @@ int ex_store_mark(struct ex_state *s, const uint64_t *pfns, uint32_t n)
  * scratch files, which are never synced. */
 void ex_store_kick(struct ex_state *s, int fd, uint64_t off, uint64_t len)
 {
-    if (fd == s->out.fd)
+    if (fd == s->out.fd && s->sync)
         (void)sync_file_range(fd, (off_t)off, (off_t)len,
                               SYNC_FILE_RANGE_WRITE);
 }

@@ -14,8 +14,9 @@
 #   - $BENCH_RUNS rounds (default 5), alternating the commands as above;
 #     each figure is the median of its runs (min and max shown too);
 #   - the export fsyncs its output before naming it (durability), plain
-#     cp does not: "x cp+sync" is the like-for-like ratio, "x cp" is shown
-#     as well and is the one that swings with writeback;
+#     cp does not: "x cp+sync" is the like-for-like ratio for the default
+#     runs, "x cp" for the --no-sync runs (no fsync either; the one that
+#     swings with writeback);
 #   - ratio = cp's median time / the export's median time (> 1: faster).
 # Paths (plugins/export/plan.c): from a regular file every format copies
 # page contents from the input in the kernel (copy_file_range, as cp
@@ -53,7 +54,7 @@ EOT
 img=$tmp/img.xl
 out=$tmp/out
 ex="$X export -q -c '$conf'"
-names="cp cp+sync raw elf lime dump-core lime-pipe dump-core-pipe elf-pipe"
+names="cp cp+sync raw elf lime dump-core raw-nosync elf-nosync lime-nosync dump-core-nosync lime-pipe dump-core-pipe elf-pipe"
 cmd_of() {
     case $1 in
     cp) echo "cp '$img' '$out'" ;;
@@ -61,6 +62,7 @@ cmd_of() {
     lime-pipe) echo "cat '$img' | $ex --format lime -o '$out' -" ;;
     dump-core-pipe) echo "cat '$img' | $ex --format dump-core -o '$out' -" ;;
     elf-pipe) echo "cat '$img' | $ex --format elf -o '$out' -" ;;
+    *-nosync) echo "$ex --no-sync --format ${1%-nosync} -o '$out' '$img'" ;;
     *) echo "$ex --format $1 -o '$out' '$img'" ;;
     esac
 }
@@ -103,13 +105,15 @@ set -- $(stats cp); cp_t=$1
 echo "cp:               ${1}s ($2-$3)"
 set -- $(stats cp+sync); cps_t=$1
 echo "cp + sync FILE:   ${1}s ($2-$3)"
-for n in raw elf lime dump-core lime-pipe dump-core-pipe elf-pipe; do
+for n in raw elf lime dump-core raw-nosync elf-nosync lime-nosync dump-core-nosync lime-pipe dump-core-pipe elf-pipe; do
     set -- $(stats "$n")
     case $n in
     lime-pipe) path="pipe: as the pages come" ;;
     dump-core-pipe) path="pipe: staged" ;;
     *-pipe) path="pipe: final offsets" ;;
     lime|dump-core) path="file: planned, final offsets" ;;
+    lime-nosync|dump-core-nosync) path="file: planned, --no-sync: like cp" ;;
+    *-nosync) path="file: --no-sync: like cp" ;;
     *) path="file: final offsets" ;;
     esac
     printf '%-22s %ss (%s-%s) %sx cp, %sx cp+sync, peak RSS %s [%s]\n' \

@@ -134,6 +134,21 @@ t_output_safety() {
     eq "$(stat -c %a "$T/new")" 600 "mode whatever the umask"
 }
 
+# --no-sync (key sync = false): the same bytes, named without fsync; the
+# log says so, and a run without it does not.
+t_no_sync_same_bytes() {
+    $XGEN --pass 0-300,400-420 --pass 5,7 -o "$T/s"
+    for fmt in elf raw lime dump-core; do
+        expect 0 "$XLSR" export -c "$(econf)" --format $fmt -o "$T/a.$fmt" "$T/s"
+        hasnt "$T/err" 'not fsynced'
+        expect 0 "$XLSR" export --no-sync -c "$(econf)" --format $fmt \
+            -o "$T/b.$fmt" "$T/s"
+        err_has "wrote $T/b.$fmt \(not fsynced: sync = false\)"
+        eq "$(stat -c %a "$T/b.$fmt")" 600 "mode"
+        cmp "$T/a.$fmt" "$T/b.$fmt" || fail "$fmt: --no-sync output differs"
+    done
+}
+
 # A stream that breaks (not checkpointed): error, and nothing left behind.
 t_truncated_leaves_nothing() {
     $XGEN --pass 0-99 -o "$T/s"
