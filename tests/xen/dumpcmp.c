@@ -161,12 +161,17 @@ int main(int argc, char **argv)
         fprintf(stderr, "usage: xlsr-dumpcmp [-d DOMID] THEIRS OURS\n");
         return 2;
     }
-    struct core t, u;
-    if (load(argv[optind], &t) || load(argv[optind + 1], &u))
+    struct core t = { -1, 0, 0, NULL, 0 }, u = { -1, 0, 0, NULL, 0 };
+    if (load(argv[optind], &t) || load(argv[optind + 1], &u)) {
+        free(t.pfn);
+        free(u.pfn);
         return 1;
+    }
     for (size_t i = 1; i < u.n; i++)
         if (u.pfn[i] <= u.pfn[i - 1]) {
             fprintf(stderr, "xlsr-dumpcmp: our .xen_pfn does not ascend\n");
+            free(t.pfn);
+            free(u.pfn);
             return 1;
         }
 
@@ -252,5 +257,13 @@ int main(int argc, char **argv)
     }
     printf("missing_xtab %zu\n", xtab);
     printf("missing_typed %zu\n", typed);
+    free(missing);
+    free(differ);
+    free(used);
+    free(other);
+    free(t.pfn);
+    free(u.pfn);
+    close(t.fd);
+    close(u.fd);
     return 0;
 }
