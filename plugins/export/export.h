@@ -27,6 +27,7 @@
 
 #define EX_PAGE         4096u
 #define EX_PAGE_SHIFT   12
+#define EX_LIME_HDR     32u     /* a LiME range header (lime.c) */
 #define EX_BUF_PAGES    256     /* pages per read and per journal batch */
 /* pfn entries one PAGE_DATA may carry: Xen's saver sends at most
  * MAX_BATCH_SIZE = 1024 (tools/libs/guest/xg_save_restore.h). */
@@ -203,11 +204,13 @@ void ex_store_drop(struct ex_state *s);     /* the open one never will */
 int ex_elf_finish(struct ex_state *s);
 int ex_lime_finish(struct ex_state *s);
 int ex_dumpcore_finish(struct ex_state *s);
-/* lime.c: a LiME stream's pages, n of consecutive data, written where
- * they arrive while the pfns ascend; *done of them taken (the rest, when
- * a pfn did not ascend, go staged: lime_stream is then off). */
-int ex_lime_stream(struct ex_state *s, const uint64_t *pfns,
-                   const uint8_t *data, uint32_t n, uint32_t *done);
+/* lime.c: n pages of consecutive pfns from pfn (not yet in the map),
+ * written where they arrive while the pfns ascend.  When pfn does not
+ * ascend, what was written (the map's pages) moves to the staging file
+ * and lime_stream goes off: the caller then stages these pages as any
+ * other. */
+int ex_lime_stream(struct ex_state *s, uint64_t pfn, uint32_t n,
+                   const uint8_t *data);
 /* store.c: the page map learns pfns; the output's write-out is started. */
 int ex_store_mark(struct ex_state *s, const uint64_t *pfns, uint32_t n);
 void ex_store_kick(struct ex_state *s, int fd, uint64_t off, uint64_t len);

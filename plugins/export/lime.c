@@ -28,7 +28,7 @@ int ex_copy_range(struct ex_state *s, uint64_t from, uint64_t to, uint64_t len)
 static int put_header(struct ex_state *s, uint64_t at, uint64_t pfn,
                       uint64_t end)
 {
-    uint8_t h[32] = { 0 };
+    uint8_t h[EX_LIME_HDR] = { 0 };
     ex_put64(h, LIME_MAGIC | 1ull << 32);     /* magic, version 1 */
     ex_put64(h + 8, pfn << EX_PAGE_SHIFT);
     ex_put64(h + 16, (end << EX_PAGE_SHIFT) - 1);
@@ -45,9 +45,10 @@ static int close_run(struct ex_state *s)
     return rc;
 }
 
-/* A pfn that does not ascend: every run written so far goes to the
- * staging file at its raw offset, where the rest will join it; the
- * output is laid out again from there at the end. */
+/* A pfn that does not ascend: every run written so far (the map holds
+ * exactly those pages) goes to the staging file at its raw offset, where
+ * the rest will join it; the output is laid out again from there at the
+ * end. */
 static int unstream(struct ex_state *s, uint64_t pfn)
 {
     s->host->log(s->h, XLSR_LOG_INFO, "LiME: pfn %#llx comes after pfn "
@@ -60,44 +61,35 @@ static int unstream(struct ex_state *s, uint64_t pfn)
     uint64_t at = 0;
     for (uint64_t p = 0, end; ex_map_next_run(&s->map, &p, &end); p = end) {
         uint64_t len = (end - p) * EX_PAGE;
-        int rc = ex_copy_fd(s, s->out.fd, at + 32, s->store,
+        int rc = ex_copy_fd(s, s->out.fd, at + EX_LIME_HDR, s->store,
                             s->base + (p << EX_PAGE_SHIFT), len,
                             "pages written before");
         if (rc)
             return rc;
-        at += 32 + len;
+        at += EX_LIME_HDR + len;
     }
     return XLSR_OK;
 }
 
-int ex_lime_stream(struct ex_state *s, const uint64_t *pfns,
-                   const uint8_t *data, uint32_t n, uint32_t *done)
+int ex_lime_stream(struct ex_state *s, uint64_t pfn, uint32_t n,
+                   const uint8_t *data)
 {
-    *done = 0;
-    for (uint32_t i = 0, j; i < n; i = j) {
-        uint64_t p = pfns[i];
-        for (j = i + 1; j < n && pfns[j] == pfns[j - 1] + 1; j++)
-            ;
-        if (s->ls_end && p < s->ls_end)
-            return unstream(s, p);
-        int rc = XLSR_OK;
-        if (p != s->ls_end || !s->ls_end) {     /* a gap: a new run */
-            if ((rc = close_run(s)))
-                return rc;
-            s->ls_hdr = s->ls_at;
-            s->ls_at += 32;
-            s->ls_start = p;
-        }
-        size_t len = (size_t)(j - i) * EX_PAGE;
-        if ((rc = ex_pwrite(s, s->out.fd, data + (size_t)i * EX_PAGE, len,
-                            s->ls_at, "pages")) ||
-            (rc = ex_store_mark(s, pfns + i, j - i)))
+    if (s->ls_end && pfn < s->ls_end)
+        return unstream(s, pfn);
+    int rc;
+    if (pfn != s->ls_end || !s->ls_end) {     /* a gap: a new run */
+        if ((rc = close_run(s)))
             return rc;
-        ex_store_kick(s, s->out.fd, s->ls_at, len);
-        s->ls_at += len;
-        s->ls_end = p + (j - i);
-        *done = j;
+        s->ls_hdr = s->ls_at;
+        s->ls_at += EX_LIME_HDR;
+        s->ls_start = pfn;
     }
+    size_t len = (size_t)n * EX_PAGE;
+    if ((rc = ex_pwrite(s, s->out.fd, data, len, s->ls_at, "pages")))
+        return rc;
+    ex_store_kick(s, s->out.fd, s->ls_at, len);
+    s->ls_at += len;
+    s->ls_end = pfn + n;
     return XLSR_OK;
 }
 
@@ -111,10 +103,10 @@ int ex_lime_finish(struct ex_state *s)
         uint64_t start = pfn << EX_PAGE_SHIFT, len = (end - pfn) * EX_PAGE;
         int rc = put_header(s, at, pfn, end);
         if (!rc && !s->planned)     /* planned: the pages are there */
-            rc = ex_copy_range(s, s->base + start, at + 32, len);
+            rc = ex_copy_range(s, s->base + start, at + EX_LIME_HDR, len);
         if (rc)
             return rc;
-        at += 32 + len;
+        at += EX_LIME_HDR + len;
     }
     return XLSR_OK;
 }

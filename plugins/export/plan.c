@@ -32,8 +32,6 @@
 
 #include "export.h"
 
-#define LIME_HDR 32u
-
 static void path_log(struct ex_state *s)
 {
     static const char *const names[] = { "ELF", "raw", "LiME", "dump-core" };
@@ -120,7 +118,7 @@ uint64_t ex_plan_dest(const struct ex_state *s, uint64_t pfn)
     uint64_t pages, runs;
     ex_map_rank(&s->plan, pfn, &pages, &runs);
     if (s->format == EX_LIME)       /* a range header before each run */
-        return runs * LIME_HDR + pages * EX_PAGE;
+        return runs * EX_LIME_HDR + pages * EX_PAGE;
     return s->plan_at + pages * EX_PAGE;    /* dump-core: .xen_pages */
 }
 

@@ -75,26 +75,26 @@ static uint32_t group(struct ex_state *s, const uint64_t *pfns, uint32_t i,
 static int place(struct ex_state *s, const uint64_t *pfns,
                  const uint8_t *data, uint32_t n)
 {
-    if (s->lime_stream) {
-        uint32_t done;
-        int rc = ex_lime_stream(s, pfns, data, n, &done);
-        if (rc || done == n)
-            return rc;
-        pfns += done;       /* a pfn did not ascend: the rest staged */
-        data += (size_t)done * EX_PAGE;
-        n -= done;
-    }
     for (uint32_t i = 0, j; i < n; i = j) {
         int rc;
         j = group(s, pfns, i, n, &rc);
-        uint64_t to = ex_plan_dest(s, pfns[i]);
-        size_t len = (size_t)(j - i) * EX_PAGE;
-        if (rc || (rc = ex_pwrite(s, s->store, data + (size_t)i * EX_PAGE,
-                                  len, to, "pages")))
+        const uint8_t *d = data + (size_t)i * EX_PAGE;
+        if (rc || (s->lime_stream &&
+                   (rc = ex_lime_stream(s, pfns[i], j - i, d))))
             return rc;
-        ex_store_kick(s, s->store, to, len);
+        if (!s->lime_stream) {      /* staged (or the stream just ended) */
+            uint64_t to = ex_plan_dest(s, pfns[i]);
+            size_t len = (size_t)(j - i) * EX_PAGE;
+            if ((rc = ex_pwrite(s, s->store, d, len, to, "pages")))
+                return rc;
+            ex_store_kick(s, s->store, to, len);
+        }
+        /* After the write: a LiME stream that stops ascending moves the
+         * pages the map says it wrote, not this group (lime.c). */
+        if ((rc = ex_store_mark(s, pfns + i, j - i)))
+            return rc;
     }
-    return ex_store_mark(s, pfns, n);
+    return XLSR_OK;
 }
 
 int ex_store_copy(struct ex_state *s, const uint64_t *pfns, uint32_t n,
