@@ -22,6 +22,6 @@ $(BUILD)/tests/xlsr-toolstack: $(XEN_TOOLSTACK_SRCS) $(XEN_TOOLSTACK_HDRS) \
 # xlsr-dumpcmp: xl dump-core against xlsr's dump-core export in dom0
 # (tests/xen/dumpcmp.c), asking Xen about the pages only one side holds.
 TEST_BINS += $(BUILD)/tests/xlsr-dumpcmp
-$(BUILD)/tests/xlsr-dumpcmp: tests/xen/dumpcmp.c
+$(BUILD)/tests/xlsr-dumpcmp: tests/xen/dumpcmp.c plugins/common/fdio.h
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) $(XCFLAGS) -std=gnu11 -o $@ $< $(XLDFLAGS) -lxenctrl

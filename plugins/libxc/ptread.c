@@ -25,6 +25,7 @@
 #include <sys/uio.h>
 #include <unistd.h>
 
+#include "../common/fdio.h"
 #include "libxc.h"
 
 #define RUN_PAGES   16      /* tables per pread: a 64 KiB buffer */
@@ -45,21 +46,6 @@ static ssize_t cached(int fd, void *buf, size_t n, uint64_t pos)
     (void)fd, (void)buf, (void)n, (void)pos;
     return -1;
 #endif
-}
-
-/* n bytes at pos; fewer only at end of file. */
-static ssize_t whole(int fd, uint8_t *buf, size_t n, uint64_t pos)
-{
-    size_t done = 0;
-    while (done < n) {
-        ssize_t got = pread(fd, buf + done, n - done, (off_t)(pos + done));
-        if (got < 0 && errno == EINTR)
-            continue;
-        if (got <= 0)
-            break;
-        done += (size_t)got;
-    }
-    return (ssize_t)done;
 }
 
 int lx_pt_open(struct lx_verify *v)
@@ -151,7 +137,8 @@ int lx_pt_direct(struct lx_verify *v, uint64_t off, uint32_t len,
             announce_tables(v, i, data);
             announced = true;
         }
-        if (announced && whole(v->in_fd, v->ptbuf, n, pos) != (ssize_t)n)
+        if (announced &&
+            fdio_pread_all(v->in_fd, v->ptbuf, n, (off_t)pos) != (ssize_t)n)
             return LX_PT_STREAM;    /* short file: the stream says where */
         for (size_t k = i; k < j; k++) {
             const char *r = lx_pv_table(v, v->pt[k].pfn, v->pt[k].type,

@@ -33,6 +33,8 @@
 
 #include <xenctrl.h>
 
+#include "../../plugins/common/fdio.h"
+
 /* Exported by libxenctrl 4.17 (VERS_4.17.0) but declared only in its
  * private tools/libs/ctrl/xc_private.h. */
 int xc_get_pfn_type_batch(xc_interface *xch, uint32_t dom, unsigned int num,
@@ -49,19 +51,10 @@ struct core {
     size_t n;
 };
 
+/* n bytes at off, or -1. */
 static int get(int fd, void *buf, size_t n, uint64_t off)
 {
-    size_t done = 0;
-    while (done < n) {
-        ssize_t r = pread(fd, (char *)buf + done, n - done,
-                          (off_t)(off + done));
-        if (r < 0 && errno == EINTR)
-            continue;
-        if (r <= 0)
-            return -1;
-        done += (size_t)r;
-    }
-    return 0;
+    return fdio_pread_all(fd, buf, n, (off_t)off) == (ssize_t)n ? 0 : -1;
 }
 
 static uint64_t u64(const uint8_t *p) { uint64_t v; memcpy(&v, p, 8); return v; }

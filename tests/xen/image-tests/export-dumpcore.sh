@@ -67,7 +67,7 @@ EOT
 
 t0=$(up)
 if [ -z "$G" ]; then
-G=hbx P=export_ FMT=raw
+G=hbx FMT=raw
 timeout 120 xl create -e /guest/guest.cfg 'name="hbx"' >${W}exp-create.log 2>&1
 res export_create_rc $?
 i=0
