@@ -25,11 +25,17 @@
  * shares the object instead of dlopen()ing another name.  The registry
  * mirrors the dynamic linker's own process-wide table and is the core's
  * only global state, behind one mutex.  Names the registry does not own
- * (the embedder's own fd names) can still go stale: so before a new
- * object's entry point is called, /proc/self/maps must say that it is
- * mapped from the vetted file.
+ * (the embedder's own fd names) can still go stale: so before dlopen()
+ * the name is probed with RTLD_NOLOAD, and when the dynamic linker already
+ * knows an object by it, /proc/self/maps must say that the object is
+ * mapped from the vetted file before its entry point is called.  A probe
+ * that finds nothing proves the dlopen() maps the vetted fd afresh, and
+ * spares that check (a fifth of a four-plugin start-up: the kernel prints
+ * the whole map).  At the last dlclose(), dl_iterate_phdr() tells whether
+ * the object is still resident, by its load address: no second probe.
  */
 #include <dlfcn.h>
+#include <link.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
@@ -148,6 +154,7 @@ struct xlsr_dso {
     off_t size;
     int fd;                     /* its dlopen() name is /proc/self/fd/fd */
     void *dl;                   /* NULL while parked (refs == 0) */
+    uintptr_t base;             /* its load address (l_addr) */
     const struct xlsr_plugin *desc;
     unsigned refs;              /* loads holding it */
     struct xlsr_dso *next;
@@ -161,25 +168,37 @@ static void fd_name(int fd, char *buf, size_t len)
     snprintf(buf, len, "/proc/self/fd/%d", fd);
 }
 
+static int has_base(struct dl_phdr_info *info, size_t size, void *arg)
+{
+    (void)size;
+    return info->dlpi_addr == *(const uintptr_t *)arg;
+}
+
+/* Whether an object loaded at base is still in the dynamic linker's list.
+ * Another object mapped there since (a concurrent dlopen() elsewhere in
+ * the process) only parks the fd for nothing: never the unsafe way. */
+static bool resident(uintptr_t base)
+{
+    return dl_iterate_phdr(has_base, &base) != 0;
+}
+
 /* Drops a reference; at zero, dlclose()s and frees the entry unless the
  * object is still mapped (another holder, RTLD_NODELETE, a C++ unique
  * symbol...): then its fd stays open so that its name never names another
  * file.  Called with dso_lock held. */
 static void dso_put(struct xlsr_dso *d)
 {
-    char name[64];
     if (--d->refs)
         return;
-    if (d->dl)
+    bool still = d->dl != NULL;
+    if (d->dl) {
         dlclose(d->dl);
+        still = resident(d->base);
+    }
     d->dl = NULL;
     d->desc = NULL;
-    fd_name(d->fd, name, sizeof(name));
-    void *still = dlopen(name, RTLD_LAZY | RTLD_LOCAL | RTLD_NOLOAD);
-    if (still) {
-        dlclose(still);
+    if (still)
         return;                 /* parked */
-    }
     for (struct xlsr_dso **pp = &dsos; *pp; pp = &(*pp)->next) {
         if (*pp == d) {
             *pp = d->next;
@@ -232,10 +251,16 @@ static int dso_open(struct xlsr_dso *d, struct xlsr_error *err)
     if (d->dl)
         return XLSR_OK;
     fd_name(d->fd, name, sizeof(name));
+    void *known = dlopen(name, RTLD_NOW | RTLD_LOCAL | RTLD_NOLOAD);
+    if (known)
+        dlclose(known);     /* the dlopen() below takes its own reference */
     d->dl = dlopen(name, RTLD_NOW | RTLD_LOCAL);
     if (!d->dl)
         return xlsr__fail(err, XLSR_ERR_CONFIG, "dlopen failed: %s",
                           dlerror());
+    struct link_map *lm = NULL;
+    if (dlinfo(d->dl, RTLD_DI_LINKMAP, &lm) == 0 && lm)
+        d->base = (uintptr_t)lm->l_addr;
     dlerror();
     void *sym = dlsym(d->dl, XLSR_PLUGIN_ENTRY);
     if (!sym) {
@@ -244,7 +269,7 @@ static int dso_open(struct xlsr_dso *d, struct xlsr_error *err)
                           "shared library (%s)", XLSR_PLUGIN_ENTRY,
                           e ? e : "symbol is NULL");
     }
-    if (!mapped_from(sym, d->dev, d->ino))
+    if (known && !mapped_from(sym, d->dev, d->ino))
         return xlsr__fail(err, XLSR_ERR_CONFIG, "refusing plugin: the "
                           "dynamic linker handed out an object mapped from "
                           "another file for %s (a stale /proc/self/fd name "

@@ -54,6 +54,11 @@ int xlsr__reader_init(struct xlsr_reader *r, int fd, bool exact)
         r->buf = aligned_alloc(4096, XLSR_READ_BUF);
         if (!r->buf)
             return XLSR_ERR_NOMEM;
+        /* A file's headers are a few KiB and verify seeks from there: the
+         * first fills ramp up as after a seek (fill()), instead of
+         * copying (and faulting in) a whole buffer of page data. */
+        if (r->seek_skip)
+            r->ramp = XLSR_READ_BUF / 8;
     }
     return XLSR_OK;
 }
@@ -103,6 +108,7 @@ static ssize_t read_some(int fd, void *dst, size_t len)
 #define SEEK_SMALL_FILLS 16
 #define PROBE_EVERY 64
 _Static_assert(XLSR_READ_BUF % SEEK_FILL == 0, "the ramp ends on the buffer");
+_Static_assert(XLSR_READ_BUF / 8 == SEEK_FILL, "xlsr__reader_init's ramp");
 #define SEEK_MIN 4096
 
 /* What the page cache holds of the next len bytes (a short count is

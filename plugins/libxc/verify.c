@@ -293,10 +293,16 @@ static int odd_pfn(struct lx_verify *v, uint64_t off, uint32_t i,
     return XLSR_OK;
 }
 
-static void add_counts(struct lx_verify *v, const uint64_t count[16])
+/* The types of n pfns into the stats: count[] holds all but NOTAB's. */
+static void add_counts(struct lx_verify *v, const uint64_t count[16],
+                       uint32_t n)
 {
-    for (unsigned t = 0; t < 16; t++)
+    uint64_t typed = 0;
+    for (unsigned t = 1; t < 16; t++) {
         v->s->st.pages[t] += count[t];
+        typed += count[t];
+    }
+    v->s->st.pages[0] += n - typed;
 }
 
 /* Checks n pfn entries (entry `first` onwards) and counts their types;
@@ -323,7 +329,7 @@ static int check_pfns(struct lx_verify *v, uint64_t off, const uint8_t *b,
             int rc = odd_pfn(v, off + 16 + 8 * (uint64_t)(first + i),
                              first + i, e);
             if (rc) {
-                add_counts(v, count);
+                add_counts(v, count, i);
                 return rc;
             }
         }
@@ -340,15 +346,18 @@ static int check_pfns(struct lx_verify *v, uint64_t off, const uint8_t *b,
         if (pv && t && cls == 1) {   /* L1-L4, pinned */
             int rc = note_pt(v, (uint32_t)nd, t, pfn);
             if (rc) {
-                add_counts(v, count);
+                add_counts(v, count, i);
                 return vfail(v, rc, off, "record PAGE_DATA (0x1)",
                              "out of memory");
             }
         }
         nd += cls;
-        count[t]++;
+        /* Nearly every pfn is a NOTAB page: counting those in memory
+         * chains each iteration to the last through one counter. */
+        if (t)
+            count[t]++;
     }
-    add_counts(v, count);
+    add_counts(v, count, n);
     *ndata = nd;
     return XLSR_OK;
 }
