@@ -3,11 +3,9 @@
  * docs/misc/dump-core-format.txt; the writer is tools/libs/ctrl/xc_core.c),
  * so crash and libkdumpfile read an export as they read a dump-core:
  *
- *   ELF64 ET_CORE header, no program headers
- *   section headers: null, .shstrtab, .note.Xen, .xen_prstatus,
- *                    [.xen_shared_info,] .xen_pages, .xen_pfn (HVM/PVH)
- *                    or .xen_p2m (PV)
- *   .shstrtab
+ *   ELF64 ET_CORE header, no program headers       at 0
+ *   .xen_pages      every present page, ascending pfn  at EX_DC_PAGES
+ *   .shstrtab                                          after the pages
  *   .note.Xen       "Xen" notes NONE, HEADER (magic, vCPUs, pages, page
  *                   size), XEN_VERSION (the saving Xen's major.minor from
  *                   the stream; the rest empty), FORMAT_VERSION 1
@@ -16,22 +14,27 @@
  *                   selectors, FS/GS bases, cr0/2/3/4, the FXSAVE image
  *                   in fpu_ctxt with VGCF_i387_valid when the stream has
  *                   it; not the trap table or callbacks)
- *   .xen_shared_info the PV SHARED_INFO record's page, where xg_core.c
- *                   puts the live one (after .xen_prstatus; present when
- *                   it could map it).  HVM/PVH streams carry no shared
+ *   .xen_shared_info the PV SHARED_INFO record's page (present when the
+ *                   stream has one).  HVM/PVH streams carry no shared
  *                   info record, nor the page where the guest mapped it
  *                   (Xen's own page: the saver sends it as XTAB,
  *                   xen/arch/x86/domctl.c getpageframeinfo3), so the
  *                   section is left out.
- *   .xen_pages      every present page, ascending pfn, page-aligned
  *   .xen_pfn        u64 pfn per page (HVM/PVH), or .xen_p2m {pfn, gmfn}
  *                   per page (PV) with gmfn = pfn: the save already
  *                   rewrote the guest's page tables and cr3 to pfns, so
  *                   the identity keeps the image consistent
+ *   section headers null, .shstrtab, .note.Xen, .xen_prstatus,
+ *                   [.xen_shared_info,] .xen_pages, .xen_pfn/.xen_p2m
  *
- * Pages of a planned stream (plan.c) are at .xen_pages already; else
- * they wait in a raw scratch file (store.c) like LiME's and are copied
- * here run by run.
+ * xl dump-core puts the section headers and notes first; readers find
+ * sections by the headers and their names (xc_core.c: "Analysis tools
+ * shouldn't depend on the order of sections"), and with .xen_pages
+ * first its offset is known before the stream says how many vCPUs and
+ * pages there are: a planned stream (plan.c) and one from a pipe whose
+ * pfns ascend (stream.c) write each page in place as it comes.  Else
+ * the pages wait in a raw scratch file (store.c) like LiME's and are
+ * copied here run by run.
  */
 #include <string.h>
 
@@ -97,103 +100,90 @@ static void shdr(uint8_t *p, uint32_t name, uint32_t type, uint64_t off,
     ex_put64(p + 56, entsize);
 }
 
-/* Where everything goes; the notes are written into s->buf at noff. */
+/* Where everything goes; the notes are written into s->buf. */
 struct geom {
-    uint64_t shoff, str, noff, nlen, poff, plen, soff, pages, tab;
+    uint64_t str, noff, nlen, poff, plen, soff, tab, tlen, shoff;
 };
 
-static void geometry(struct ex_state *s, uint32_t nvcpu, uint64_t npages,
+static uint64_t align8(uint64_t x)
+{
+    return (x + 7) & ~7ull;
+}
+
+static void geometry(struct ex_state *s, uint32_t nvcpu, bool shinfo,
                      struct geom *g)
 {
-    g->shoff = 64;
-    g->str = g->shoff + NSEC_MAX * 64;
-    g->noff = (g->str + sizeof(strtab) + 7) & ~7ull;
-    g->nlen = notes(s, s->buf + g->noff, nvcpu);    /* fits: < 2 KiB */
-    g->poff = (g->noff + g->nlen + 7) & ~7ull;
+    g->str = EX_DC_PAGES + s->map.pages * EX_PAGE;
+    g->noff = align8(g->str + sizeof(strtab));
+    g->nlen = notes(s, s->buf, nvcpu);      /* fits: < 2 KiB */
+    g->poff = align8(g->noff + g->nlen);
     g->plen = (uint64_t)nvcpu * ex_cpu_pv64_size();
-    /* PV: room for .xen_shared_info whether or not the stream has one,
-     * so that .xen_pages' offset is known before the SHARED_INFO record
-     * (it follows the pages) is read; plan.c places pages there early. */
-    g->soff = (g->poff + g->plen + 7) & ~7ull;
-    uint64_t end = s->guest_type == 1 ? g->soff + EX_PAGE : g->poff + g->plen;
-    g->pages = (end + EX_PAGE - 1) & ~(uint64_t)(EX_PAGE - 1);
-    g->tab = g->pages + npages * EX_PAGE;
+    g->soff = align8(g->poff + g->plen);
+    g->tab = g->soff + (shinfo ? EX_PAGE : 0);
+    g->tlen = s->map.pages * (s->guest_type == 1 ? 16 : 8);
+    g->shoff = align8(g->tab + g->tlen);
 }
 
-uint64_t ex_dumpcore_pages_at(struct ex_state *s, uint32_t nvcpu,
-                              uint64_t npages)
-{
-    struct geom g;
-    geometry(s, nvcpu, npages, &g);
-    return g.pages;
-}
-
-/* Everything before .xen_pages: headers, strings, notes, contexts. */
-static int head(struct ex_state *s, uint64_t *pages_off, uint64_t *tab_off)
+/* Everything but the pages and the pfn table: ELF header, strings,
+ * notes, contexts, shared info, section headers.  *tab_off: where the
+ * pfn table goes. */
+static int frame(struct ex_state *s, uint64_t *tab_off)
 {
     uint32_t nvcpu = ex_vcpus_count(&s->cpu);
     size_t ctx = ex_cpu_pv64_size();
-    uint8_t *b = s->buf;
-    struct geom g;
-    geometry(s, nvcpu, s->map.pages, &g);
-    uint64_t shoff = g.shoff, str = g.str, noff = g.noff, poff = g.poff;
-    size_t nlen = (size_t)g.nlen;
-    uint64_t plen = g.plen, soff = g.soff, pages = g.pages, tab = g.tab;
     bool pv = s->guest_type == 1;
     bool shinfo = s->shinfo_ok && pv;
     unsigned nsec = shinfo ? NSEC_MAX : NSEC_MAX - 1, sh = 4;
+    uint8_t *b = s->buf, eh[64] = { 0 }, shdrs[NSEC_MAX * 64] = { 0 };
+    struct geom g;
     int rc;
 
-    /* Planned (plan.c): the pages went to plan_at during the stream. */
-    if (s->planned && pages != s->plan_at)
-        return ex_fail(s, XLSR_ERR_IO, "dump-core: .xen_pages at %llu, but "
-                       "the pages were placed at %llu (the input changed "
-                       "between its two reads)", (unsigned long long)pages,
-                       (unsigned long long)s->plan_at);
-
-    memset(b, 0, noff);
-    memset(b + noff + nlen, 0, poff - noff - nlen);
-    memcpy(b, "\177ELF\2\1\1", 7);
-    b[16] = 4;                  /* ET_CORE */
-    b[18] = 62;                 /* EM_X86_64 */
-    ex_put32(b + 20, 1);
-    ex_put64(b + 40, shoff);
-    b[52] = 64;                 /* e_ehsize */
-    b[58] = 64;                 /* e_shentsize */
-    b[60] = (uint8_t)nsec;
-    b[62] = 1;                  /* e_shstrndx */
-    shdr(b + shoff + 64, N_STRTAB, 3, str, sizeof(strtab), 0, 0);
-    shdr(b + shoff + 128, N_NOTE, 7, noff, nlen, 0, 0);
-    shdr(b + shoff + 192, N_PRSTATUS, 1, poff, plen, 8, ctx);
-    if (shinfo)
-        shdr(b + shoff + 64 * sh++, N_SHINFO, 1, soff, EX_PAGE, 8, EX_PAGE);
-    shdr(b + shoff + 64 * sh++, N_PAGES, 1, pages, s->map.pages * EX_PAGE,
-         EX_PAGE, EX_PAGE);
-    shdr(b + shoff + 64 * sh, pv ? N_P2M : N_PFN, 1, tab,
-         s->map.pages * (pv ? 16 : 8), 8, pv ? 16 : 8);
-    memcpy(b + str, strtab, sizeof(strtab));
-    if ((rc = ex_pwrite(s, s->out.fd, b, poff, 0, "dump-core headers")))
+    geometry(s, nvcpu, shinfo, &g);     /* the notes are in b now */
+    if ((rc = ex_pwrite(s, s->out.fd, strtab, sizeof(strtab), g.str,
+                        ".shstrtab")) ||
+        (rc = ex_pwrite(s, s->out.fd, b, (size_t)g.nlen, g.noff,
+                        ".note.Xen")))
         return rc;
     for (uint32_t i = 0, k = 0; i < s->cpu.n; i++) {
         if (!s->cpu.v[i].valid)
             continue;
         ex_cpu_to_pv64(&s->cpu.v[i], b, ctx);
-        if ((rc = ex_pwrite(s, s->out.fd, b, ctx, poff + (k++) * ctx,
+        if ((rc = ex_pwrite(s, s->out.fd, b, ctx, g.poff + (k++) * ctx,
                             ".xen_prstatus")))
             return rc;
     }
-    if (shinfo && (rc = ex_pwrite(s, s->out.fd, s->shinfo, EX_PAGE, soff,
+    if (shinfo && (rc = ex_pwrite(s, s->out.fd, s->shinfo, EX_PAGE, g.soff,
                                   ".xen_shared_info")))
         return rc;
-    *pages_off = pages;
-    *tab_off = tab;
-    return XLSR_OK;
+    shdr(shdrs + 64, N_STRTAB, 3, g.str, sizeof(strtab), 0, 0);
+    shdr(shdrs + 128, N_NOTE, 7, g.noff, g.nlen, 0, 0);
+    shdr(shdrs + 192, N_PRSTATUS, 1, g.poff, g.plen, 8, ctx);
+    if (shinfo)
+        shdr(shdrs + 64 * sh++, N_SHINFO, 1, g.soff, EX_PAGE, 8, EX_PAGE);
+    shdr(shdrs + 64 * sh++, N_PAGES, 1, EX_DC_PAGES, s->map.pages * EX_PAGE,
+         EX_PAGE, EX_PAGE);
+    shdr(shdrs + 64 * sh, pv ? N_P2M : N_PFN, 1, g.tab, g.tlen, 8,
+         pv ? 16 : 8);
+    if ((rc = ex_pwrite(s, s->out.fd, shdrs, 64 * nsec, g.shoff,
+                        "dump-core section headers")))
+        return rc;
+    memcpy(eh, "\177ELF\2\1\1", 7);
+    eh[16] = 4;                 /* ET_CORE */
+    eh[18] = 62;                /* EM_X86_64 */
+    ex_put32(eh + 20, 1);
+    ex_put64(eh + 40, g.shoff);
+    eh[52] = 64;                /* e_ehsize */
+    eh[58] = 64;                /* e_shentsize */
+    eh[60] = (uint8_t)nsec;
+    eh[62] = 1;                 /* e_shstrndx */
+    *tab_off = g.tab;
+    return ex_pwrite(s, s->out.fd, eh, sizeof(eh), 0, "ELF header");
 }
 
 int ex_dumpcore_finish(struct ex_state *s)
 {
-    uint64_t at = 0, tab = 0, n = 0;
-    int rc = head(s, &at, &tab);
+    uint64_t at = EX_DC_PAGES, tab = 0, n = 0;
+    int rc = frame(s, &tab);
     if (rc)
         return rc;
     uint8_t *t = s->buf;        /* pfn table entries, batched */
@@ -201,7 +191,7 @@ int ex_dumpcore_finish(struct ex_state *s)
     for (uint64_t pfn = 0, end; ex_map_next_run(&s->map, &pfn, &end);
          pfn = end) {
         uint64_t len = (end - pfn) * EX_PAGE;
-        if (!s->planned &&
+        if (!s->planned && !s->streaming &&
             (rc = ex_copy_range(s, s->base + pfn * EX_PAGE, at, len)))
             return rc;
         at += len;

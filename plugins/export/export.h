@@ -28,6 +28,7 @@
 #define EX_PAGE         4096u
 #define EX_PAGE_SHIFT   12
 #define EX_LIME_HDR     32u     /* a LiME range header (lime.c) */
+#define EX_DC_PAGES     4096u   /* dump-core's .xen_pages (dumpcore.c) */
 #define EX_BUF_PAGES    256     /* pages per read and per journal batch */
 /* pfn entries one PAGE_DATA may carry: Xen's saver sends at most
  * MAX_BATCH_SIZE = 1024 (tools/libs/guest/xg_save_restore.h). */
@@ -162,15 +163,16 @@ struct ex_state {
     uint64_t in_base;           /* its file position of stream offset 0 */
     bool planned;               /* pass 1 succeeded: s->plan is the map */
     struct ex_map plan;         /* the pfns pass 1 found, rank-indexed */
-    uint64_t plan_at;           /* dump-core: offset of .xen_pages */
     const char *staged_why;     /* why pages are staged, or NULL */
-    /* LiME from a pipe (lime.c): runs written in arrival order while the
-     * pfns ascend; the first pfn that does not moves what was written to
-     * the staging file, and the export goes on staged. */
-    bool lime_stream;
+    /* LiME and dump-core from a pipe (stream.c): pages written at their
+     * final offsets in arrival order while the pfns ascend; the first
+     * pfn that does not moves what was written to the staging file, and
+     * the export goes on staged. */
+    bool streaming;
     uint64_t ls_at;             /* output offset of the next byte */
-    uint64_t ls_hdr;            /* output offset of the open run's header */
-    uint64_t ls_start, ls_end;  /* the open run's pfns [start, end), or 0 */
+    uint64_t ls_hdr;            /* LiME: offset of the open run's header */
+    uint64_t ls_start;          /* LiME: the open run's first pfn */
+    uint64_t ls_end;            /* last pfn written + 1, or 0 */
 
     uint8_t *buf;               /* page read buffer */
     uint64_t *pfns;             /* one PAGE_DATA record's pfn entries */
@@ -204,13 +206,16 @@ void ex_store_drop(struct ex_state *s);     /* the open one never will */
 int ex_elf_finish(struct ex_state *s);
 int ex_lime_finish(struct ex_state *s);
 int ex_dumpcore_finish(struct ex_state *s);
-/* lime.c: n pages of consecutive pfns from pfn (not yet in the map),
- * written where they arrive while the pfns ascend.  When pfn does not
- * ascend, what was written (the map's pages) moves to the staging file
- * and lime_stream goes off: the caller then stages these pages as any
- * other. */
-int ex_lime_stream(struct ex_state *s, uint64_t pfn, uint32_t n,
-                   const uint8_t *data);
+/* stream.c: the output is written as the pages come (a pipe, LiME or
+ * dump-core); ex_stream_pages() takes n pages of consecutive pfns from
+ * pfn (not yet in the map).  When pfn does not ascend, what was written
+ * (the map's pages) moves to the staging file and streaming goes off:
+ * the caller then stages these pages as any other. */
+void ex_stream_start(struct ex_state *s);
+int ex_stream_pages(struct ex_state *s, uint64_t pfn, uint32_t n,
+                    const uint8_t *data);
+/* lime.c: a new run from pfn (its header written when it ends). */
+int ex_lime_open_run(struct ex_state *s, uint64_t pfn);
 /* store.c: the page map learns pfns; the output's write-out is started. */
 int ex_store_mark(struct ex_state *s, const uint64_t *pfns, uint32_t n);
 void ex_store_kick(struct ex_state *s, int fd, uint64_t off, uint64_t len);
@@ -226,10 +231,6 @@ int ex_copy_fd(struct ex_state *s, int in, uint64_t from, int out,
  * the pages of any regular-file input before a checkpoint). */
 int ex_store_copy(struct ex_state *s, const uint64_t *pfns, uint32_t n,
                   uint64_t from);
-/* dumpcore.c: offset of .xen_pages for nvcpu vCPUs and npages pages. */
-uint64_t ex_dumpcore_pages_at(struct ex_state *s, uint32_t nvcpu,
-                              uint64_t npages);
-
 /* export.c */
 /* The pfn bound for the guest type just read from the domain header. */
 void ex_set_limit(struct ex_state *s);

@@ -6,7 +6,7 @@
  * stream (plan.c) knew that before the pages came and they are in place
  * already.  From a pipe, while the pfns ascend (an `xl save` sends each
  * once, in order), every run is written as it arrives, its header once
- * it ends (ex_lime_stream).  Otherwise (a pfn sent again or out of
+ * it ends (stream.c).  Otherwise (a pfn sent again or out of
  * order: a live migration; a checkpointed stream) pages wait in a
  * scratch file laid out as raw (store.c) and are copied here in the
  * kernel, as dumpcore.c does; a stream that stops ascending first moves
@@ -45,57 +45,20 @@ static int close_run(struct ex_state *s)
     return rc;
 }
 
-/* A pfn that does not ascend: every run written so far (the map holds
- * exactly those pages) goes to the staging file at its raw offset, where
- * the rest will join it; the output is laid out again from there at the
- * end. */
-static int unstream(struct ex_state *s, uint64_t pfn)
+/* stream.c: a gap in the pfns from a pipe starts a new run; its header
+ * goes where the run starts, once the run ends. */
+int ex_lime_open_run(struct ex_state *s, uint64_t pfn)
 {
-    s->host->log(s->h, XLSR_LOG_INFO, "LiME: pfn %#llx comes after pfn "
-                 "%#llx (sent again or out of order): pages staged in a "
-                 "scratch file from here, and copied into place at the end",
-                 (unsigned long long)pfn,
-                 (unsigned long long)(s->ls_end - 1));
-    s->lime_stream = false;
-    s->ls_end = 0;
-    uint64_t at = 0;
-    for (uint64_t p = 0, end; ex_map_next_run(&s->map, &p, &end); p = end) {
-        uint64_t len = (end - p) * EX_PAGE;
-        int rc = ex_copy_fd(s, s->out.fd, at + EX_LIME_HDR, s->store,
-                            s->base + (p << EX_PAGE_SHIFT), len,
-                            "pages written before");
-        if (rc)
-            return rc;
-        at += EX_LIME_HDR + len;
-    }
-    return XLSR_OK;
-}
-
-int ex_lime_stream(struct ex_state *s, uint64_t pfn, uint32_t n,
-                   const uint8_t *data)
-{
-    if (s->ls_end && pfn < s->ls_end)
-        return unstream(s, pfn);
-    int rc;
-    if (pfn != s->ls_end || !s->ls_end) {     /* a gap: a new run */
-        if ((rc = close_run(s)))
-            return rc;
-        s->ls_hdr = s->ls_at;
-        s->ls_at += EX_LIME_HDR;
-        s->ls_start = pfn;
-    }
-    size_t len = (size_t)n * EX_PAGE;
-    if ((rc = ex_pwrite(s, s->out.fd, data, len, s->ls_at, "pages")))
-        return rc;
-    ex_store_kick(s, s->out.fd, s->ls_at, len);
-    s->ls_at += len;
-    s->ls_end = pfn + n;
-    return XLSR_OK;
+    int rc = close_run(s);
+    s->ls_hdr = s->ls_at;
+    s->ls_at += EX_LIME_HDR;
+    s->ls_start = pfn;
+    return rc;
 }
 
 int ex_lime_finish(struct ex_state *s)
 {
-    if (s->lime_stream)
+    if (s->streaming)
         return close_run(s);    /* every run is in place */
     uint64_t at = 0;
     for (uint64_t pfn = 0, end; ex_map_next_run(&s->map, &pfn, &end);

@@ -8,10 +8,12 @@
  *                          page contents seeked over) learns the pfn
  *                          map; pass 2 copies each page straight to its
  *                          final offset (rank among present pfns)
- *   pipe, no checkpoints ──► LiME: written as the pages come while
- *                          their pfns ascend (lime.c); the first that
- *                          does not turns the rest staged
- *   pipe, or a checkpointed stream, or pass 1 stopped
+ *   pipe, no checkpoints ──► LiME, dump-core: written at their final
+ *                          offsets as the pages come while their pfns
+ *                          ascend (stream.c); the first that does not
+ *                          turns the rest staged
+ *   a checkpointed stream, a pipe that stopped ascending, or pass 1
+ *   stopped
  *                      ──► staged: LiME and dump-core pages wait in a
  *                          raw scratch file and are copied at the end;
  *                          checkpoints go through the journal (store.c)
@@ -25,7 +27,7 @@
  *
  * Last copy wins: pass 2 writes every copy of a repeated pfn to the same
  * final offset, in stream order.  The plan is checked against what pass
- * 2 found (same pfns, same dump-core geometry), so a file changed
+ * 2 found (the same pfns), so a file changed
  * between the passes fails the export rather than leaving stale pages.
  */
 #include <unistd.h>
@@ -41,7 +43,7 @@ static void path_log(struct ex_state *s)
                      "offsets in one pass over the data (%llu pages planned "
                      "by a first pass over the record headers)", name,
                      (unsigned long long)s->plan.pages);
-    else if (s->lime_stream)
+    else if (s->streaming)
         s->host->log(s->h, XLSR_LOG_INFO, "%s: pages written as they come "
                      "while their pfns ascend (the input is a pipe)", name);
     else if (s->staged_why)
@@ -66,11 +68,12 @@ int ex_plan(struct ex_state *s)
         return XLSR_OK;
     if (!XLSR_HOST_HAS(host, input_file) ||
         host->input_file(s->h, &fd, &base) != XLSR_OK) {
-        /* LiME can follow a pipe while its pfns ascend (lime.c). */
-        s->lime_stream = s->format == EX_LIME &&
-                         s->ctx->checkpointed == XLSR_CKPT_NONE;
-        s->staged_why = staging && !s->lime_stream
-                        ? "the input is a pipe (not a regular file)" : NULL;
+        /* LiME and dump-core follow a pipe while its pfns ascend
+         * (stream.c); a checkpointed stream stages (see above). */
+        if (staging && s->ctx->checkpointed == XLSR_CKPT_NONE)
+            ex_stream_start(s);
+        else if (staging)
+            s->staged_why = "the stream is checkpointed";
         path_log(s);
         return XLSR_OK;
     }
@@ -87,9 +90,7 @@ int ex_plan(struct ex_state *s)
     }
     const char *why;
     int rc = ex_walk_plan(s, &why);
-    /* pass 2 starts from scratch: vCPUs again, limits from its header */
-    uint32_t nvcpu = ex_vcpus_count(&s->cpu_next);
-    ex_store_drop(s);
+    ex_store_drop(s);   /* pass 2 starts from scratch: vCPUs again */
     if (rc == XLSR_OK && ex_map_index(&s->plan))
         return ex_fail(s, XLSR_ERR_NOMEM, "out of memory for the rank "
                        "index of %llu pages",
@@ -99,8 +100,6 @@ int ex_plan(struct ex_state *s)
         if (s->store >= 0 && s->store != s->out.fd)
             close(s->store);        /* the staging file is not needed */
         s->store = s->out.fd;
-        if (s->format == EX_DUMPCORE)
-            s->plan_at = ex_dumpcore_pages_at(s, nvcpu, s->plan.pages);
     } else if (rc == XLSR_DECLINE) {
         ex_map_free(&s->plan);
         s->staged_why = why;
@@ -119,7 +118,7 @@ uint64_t ex_plan_dest(const struct ex_state *s, uint64_t pfn)
     ex_map_rank(&s->plan, pfn, &pages, &runs);
     if (s->format == EX_LIME)       /* a range header before each run */
         return runs * EX_LIME_HDR + pages * EX_PAGE;
-    return s->plan_at + pages * EX_PAGE;    /* dump-core: .xen_pages */
+    return EX_DC_PAGES + pages * EX_PAGE;   /* dump-core: .xen_pages */
 }
 
 int ex_plan_check(struct ex_state *s)

@@ -79,18 +79,18 @@ static int place(struct ex_state *s, const uint64_t *pfns,
         int rc;
         j = group(s, pfns, i, n, &rc);
         const uint8_t *d = data + (size_t)i * EX_PAGE;
-        if (rc || (s->lime_stream &&
-                   (rc = ex_lime_stream(s, pfns[i], j - i, d))))
+        if (rc || (s->streaming &&
+                   (rc = ex_stream_pages(s, pfns[i], j - i, d))))
             return rc;
-        if (!s->lime_stream) {      /* staged (or the stream just ended) */
+        if (!s->streaming) {        /* staged (or the stream just ended) */
             uint64_t to = ex_plan_dest(s, pfns[i]);
             size_t len = (size_t)(j - i) * EX_PAGE;
             if ((rc = ex_pwrite(s, s->store, d, len, to, "pages")))
                 return rc;
             ex_store_kick(s, s->store, to, len);
         }
-        /* After the write: a LiME stream that stops ascending moves the
-         * pages the map says it wrote, not this group (lime.c). */
+        /* After the write: a stream that stops ascending moves the pages
+         * the map says it wrote, not this group (stream.c). */
         if ((rc = ex_store_mark(s, pfns + i, j - i)))
             return rc;
     }

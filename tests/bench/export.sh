@@ -22,10 +22,10 @@
 # page contents from the input in the kernel (copy_file_range, as cp
 # does), to their final offsets; LiME and dump-core first read the record
 # headers and pfn arrays (pass 1) to learn those offsets.  Through a pipe
-# (and for checkpointed streams) dump-core stages pages in a scratch file
-# and copies them once more at the end, and so does LiME once a pfn comes
-# again or out of order; while the pfns ascend (an xl save, as here) LiME
-# writes its runs as the pages come (plugins/export/lime.c).
+# LiME and dump-core write each page at its final offset as it comes
+# while the pfns ascend (an xl save, as here: plugins/export/stream.c);
+# they stage pages in a scratch file, copied once more at the end, for
+# checkpointed streams or once a pfn comes again or out of order.
 # Peak RSS: GNU time's maximum resident set of one run of each export.
 set -eu
 B=$(cd "${XLSR_BUILD:-build}" && pwd)
@@ -108,8 +108,7 @@ echo "cp + sync FILE:   ${1}s ($2-$3)"
 for n in raw elf lime dump-core raw-nosync elf-nosync lime-nosync dump-core-nosync lime-pipe dump-core-pipe elf-pipe; do
     set -- $(stats "$n")
     case $n in
-    lime-pipe) path="pipe: as the pages come" ;;
-    dump-core-pipe) path="pipe: staged" ;;
+    lime-pipe|dump-core-pipe) path="pipe: final offsets as the pages come" ;;
     *-pipe) path="pipe: final offsets" ;;
     lime|dump-core) path="file: planned, final offsets" ;;
     lime-nosync|dump-core-nosync) path="file: planned, --no-sync: like cp" ;;

@@ -9,7 +9,8 @@
 
 # paths_agree STREAM [REGEX]: each format from the file and through a
 # pipe, the two outputs byte-identical and judged by the independent
-# readers; REGEX, when given, must be in the pipe LiME run's log.
+# readers; REGEX, when given, must be in the log of the pipe LiME and
+# dump-core runs, FMT in it standing for the format's name.
 paths_agree() {
     for fmt in elf raw lime dump-core; do
         expect 0 "$XLSR" export -c "$(econf)" --format $fmt -o "$T/f.$fmt" "$1"
@@ -20,9 +21,11 @@ paths_agree() {
         cat "$1" | "$XLSR" export -c "$(econf)" --format $fmt -o "$T/p.$fmt" - \
             >"$T/out" 2>"$T/err" || { cat "$T/err"; fail "pipe $fmt"; }
         case $fmt in
-        lime) err_has "pages written as they come while their pfns ascend"
-              [ -z "${2:-}" ] || err_has "$2" ;;
-        dump-core) err_has "pages staged in a scratch file .*: the input is a pipe" ;;
+        lime|dump-core)
+            err_has "pages written as they come while their pfns ascend"
+            name=LiME
+            [ $fmt = lime ] || name=dump-core
+            [ -z "${2:-}" ] || err_has "$(echo "$2" | sed "s/FMT/$name/")" ;;
         esac
         cmp "$T/f.$fmt" "$T/p.$fmt" || fail "$fmt: file and pipe outputs differ"
         run $CHECK "$1" $fmt "$T/f.$fmt"
@@ -34,24 +37,29 @@ paths_agree() {
 t_live_migration_file_equals_pipe() {
     need_readers
     $XGEN --pass 0-300,400-420,1000 --pass 5,7,100-110,1000 --pass 7,419 -o "$T/s"
-    # LiME through the pipe: written as it comes until pfn 5 comes again,
-    # then staged, the runs so far moved to the staging file
-    paths_agree "$T/s" "LiME: pfn 0x5 comes after pfn 0x3e8 .*: pages staged in a scratch file from here"
+    # LiME and dump-core through the pipe: written as it comes until pfn
+    # 5 comes again, then staged, the pages so far moved to the staging
+    # file
+    paths_agree "$T/s" "FMT: pfn 0x5 comes after pfn 0x3e8 .*: pages staged in a scratch file from here"
 }
 
-# An xl save (each pfn once, ascending, holes): LiME through a pipe is
-# written as the pages come, never staged, and equals the file's export.
-t_lime_pipe_ascending_is_not_staged() {
+# An xl save (each pfn once, ascending, holes): LiME and dump-core through
+# a pipe are written as the pages come, never staged, and equal the
+# file's export.
+t_pipe_ascending_is_not_staged() {
     need_readers
     $XGEN --pass 0-300,400-420,1000-1100,5000 -o "$T/s"
     paths_agree "$T/s"
-    cat "$T/s" | "$XLSR" export -c "$(econf)" --format lime -o "$T/q.lime" - \
-        >"$T/out" 2>"$T/err" || { cat "$T/err"; fail "pipe lime"; }
-    hasnt "$T/err" 'staged'
-    cmp "$T/f.lime" "$T/q.lime" || fail "lime: file and pipe outputs differ"
+    for fmt in lime dump-core; do
+        cat "$T/s" | "$XLSR" export -c "$(econf)" --format $fmt \
+            -o "$T/q.$fmt" - >"$T/out" 2>"$T/err" ||
+            { cat "$T/err"; fail "pipe $fmt"; }
+        hasnt "$T/err" 'staged'
+        cmp "$T/f.$fmt" "$T/q.$fmt" || fail "$fmt: file and pipe outputs differ"
+    done
 }
 
-# PV, several vCPUs (dump-core's .xen_pages offset depends on their count).
+# PV, several vCPUs (dump-core's .xen_prstatus holds one context each).
 t_pv_file_equals_pipe() {
     need_readers
     $XGEN --pv --vcpus 5 --pass 0-200,300 --pass 17-19,300 -o "$T/s"
