@@ -174,6 +174,13 @@ struct lx_verify {
     uint64_t in_base;
     uint64_t ahead_upto;        /* record headers announced below this */
     uint8_t *ptbuf;
+    /* Cold cache: the last record's tables, announced, checked after the
+     * next record's header (ptread.c). */
+    struct lx_ptpend {
+        uint64_t off, data;     /* the record's offset, its data's file pos */
+        struct lx_ptpage *pt;
+        size_t n, cap;
+    } pend;
 };
 
 /* Internal result: libxenguest's "goto remus_failover" (xg_sr_restore.c
@@ -247,6 +254,9 @@ int lx_vfail(struct lx_verify *v, int rc, uint64_t off, const char *what,
  * read-ahead hints; XLSR_OK, an error, or LX_PT_STREAM: read tables
  * *checked.. through the stream (not a file, or the file ends early). */
 int lx_pt_open(struct lx_verify *v);
+/* The tables lx_pt_direct() left to check: before any record that is not
+ * PAGE_DATA, and before the next PAGE_DATA's own. */
+int lx_pt_flush(struct lx_verify *v);
 int lx_pt_direct(struct lx_verify *v, uint64_t off, uint32_t len,
                  uint32_t count, size_t *checked);
 

@@ -12,16 +12,24 @@
  *  - when the cache does not hold them, every table of the record is
  *    announced with POSIX_FADV_WILLNEED before the first is read, so the
  *    disk queue holds them all at once;
- *  - the next records' headers (type, length and pfn array) are announced
- *    too when the cache does not hold the next one: their offsets are
- *    predicted from this record's length (a save writes batches of equal
- *    size; a wrong guess only costs read-ahead).
+ *  - the next records' headers (type, length and pfn array, and as much
+ *    as the stream reader reads there) are announced too when the cache
+ *    does not hold the next one: their offsets are predicted from this
+ *    record's length (a save writes batches of equal size; a wrong guess
+ *    only costs read-ahead);
+ *  - with the cache cold, a record's tables are checked one record later
+ *    (before the next record's own, or any other record): the disk reads
+ *    them while verify goes on to the next header, instead of one wait
+ *    after the other.  Not past a checkpoint (see lx_pt_direct).
+ * Measured on the real 128 MiB PV image, cold: 10.2 ms -> 7.7 ms with
+ * the reader's whole first read announced.
  * Hints never change what is read or checked: the bytes come from pread,
  * and the stream reader then skips over the whole of the record's data.
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/uio.h>
 #include <unistd.h>
 
@@ -31,6 +39,10 @@
 #define RUN_PAGES   16      /* tables per pread: a 64 KiB buffer */
 #define AHEAD       8       /* record headers announced ahead */
 #define GAP_PAGES   32      /* announced as one range across such a gap */
+/* What the stream reader reads from a record header it seeked to when
+ * the cache does not hold it (core/src/reader.c SEEK_FILL): announcing
+ * less leaves its tail to a disk request of its own, one per record. */
+#define READER_FILL (16 * 1024)
 
 /* The bytes at pos when the page cache holds all of them, else -1. */
 static ssize_t cached(int fd, void *buf, size_t n, uint64_t pos)
@@ -82,18 +94,18 @@ static void announce_next(struct lx_verify *v, uint64_t off, uint32_t len,
         uint64_t at = next + m * step;
         if (at < v->ahead_upto)
             continue;
-        (void)posix_fadvise(v->in_fd, (off_t)at, 16 + 8 * (off_t)count,
-                            POSIX_FADV_WILLNEED);
+        off_t n = 16 + 8 * (off_t)count;
+        (void)posix_fadvise(v->in_fd, (off_t)at, n > READER_FILL ? n
+                            : READER_FILL, POSIX_FADV_WILLNEED);
         v->ahead_upto = at + 1;
     }
 }
 
 /* Tables i.. that share one pread: adjacent data pages, at most a run. */
-static size_t run_end(const struct lx_verify *v, size_t i)
+static size_t run_end(const struct lx_ptpage *pt, size_t n, size_t i)
 {
     size_t j = i + 1;
-    while (j < v->npt && j - i < RUN_PAGES &&
-           v->pt[j].idx == v->pt[j - 1].idx + 1)
+    while (j < n && j - i < RUN_PAGES && pt[j].idx == pt[j - 1].idx + 1)
         j++;
     return j;
 }
@@ -113,12 +125,72 @@ static void announce_tables(const struct lx_verify *v, size_t i,
     }
 }
 
+/* Reads and checks tables pt[0..n) of the record at off, whose data
+ * starts at file position data: from the page cache when it holds them,
+ * else by pread.  *done: the tables checked.  LX_PT_STREAM when the file
+ * is shorter than the record says (the stream then says where). */
+static int check_tables(struct lx_verify *v, const struct lx_ptpage *pt,
+                        size_t n, uint64_t off, uint64_t data, size_t *done)
+{
+    char why[300];
+    for (size_t i = 0; i < n;) {
+        size_t j = run_end(pt, n, i), len = (j - i) * 4096;
+        uint64_t pos = data + (uint64_t)pt[i].idx * 4096;
+        if (cached(v->in_fd, v->ptbuf, len, pos) != (ssize_t)len &&
+            fdio_pread_all(v->in_fd, v->ptbuf, len, (off_t)pos) !=
+                (ssize_t)len)
+            return LX_PT_STREAM;
+        for (size_t k = i; k < j; k++) {
+            const char *r = lx_pv_table(v, pt[k].pfn, pt[k].type,
+                                        v->ptbuf + (k - i) * 4096, why,
+                                        sizeof(why));
+            if (r)
+                return lx_vfail(v, XLSR_ERR_STREAM, off,
+                                "record PAGE_DATA (0x1)", "%s", r);
+        }
+        *done = j;
+        i = j;
+    }
+    return XLSR_OK;
+}
+
+int lx_pt_flush(struct lx_verify *v)
+{
+    struct lx_ptpend *p = &v->pend;
+    size_t done = 0;
+    if (!p->n)
+        return XLSR_OK;
+    int rc = check_tables(v, p->pt, p->n, p->off, p->data, &done);
+    p->n = 0;
+    if (rc == LX_PT_STREAM)     /* the stream was long enough, once */
+        return lx_vfail(v, XLSR_ERR_IO, p->off, "record PAGE_DATA (0x1)",
+                        "its page tables could not be read back: the file "
+                        "shrank while it was verified");
+    return rc;
+}
+
+/* This record's tables, left to check after the next record's header:
+ * by then the disk has read them, while it read that header too. */
+static int defer_tables(struct lx_verify *v, uint64_t off, uint64_t data)
+{
+    struct lx_ptpend *p = &v->pend;
+    if (p->cap < v->npt) {
+        void *n = realloc(p->pt, v->npt * sizeof(*p->pt));
+        if (!n)
+            return XLSR_ERR_NOMEM;
+        p->pt = n;
+        p->cap = v->npt;
+    }
+    memcpy(p->pt, v->pt, v->npt * sizeof(*p->pt));
+    p->n = v->npt;
+    p->off = off;
+    p->data = data;
+    return XLSR_OK;
+}
+
 int lx_pt_direct(struct lx_verify *v, uint64_t off, uint32_t len,
                  uint32_t count, size_t *checked)
 {
-    const char *what = "record PAGE_DATA (0x1)";
-    char why[300];
-
     *checked = 0;
     if (v->in_fd < 0)
         return LX_PT_STREAM;
@@ -129,26 +201,25 @@ int lx_pt_direct(struct lx_verify *v, uint64_t off, uint32_t len,
         return LX_PT_STREAM;
     /* The first data page: the stream reader stands there now. */
     uint64_t data = v->in_base + v->s->host->offset(v->s->h);
-    bool announced = false;
-    for (size_t i = 0; i < v->npt;) {
-        size_t j = run_end(v, i), n = (j - i) * 4096;
-        uint64_t pos = data + (uint64_t)v->pt[i].idx * 4096;
-        if (!announced && cached(v->in_fd, v->ptbuf, n, pos) != (ssize_t)n) {
-            announce_tables(v, i, data);
-            announced = true;
+    uint8_t b;
+    int rc;
+    if (cached(v->in_fd, &b, 1, data + (uint64_t)v->pt[0].idx * 4096) != 1) {
+        announce_tables(v, 0, data);
+        /* Checked one record later, before any other record, and never
+         * past a checkpoint: a failure there belongs to its checkpoint
+         * (verify.c defer()), so from then on they are checked here. */
+        if (!v->s->st.checkpoints) {
+            if ((rc = lx_pt_flush(v)) ||
+                (rc = defer_tables(v, off, data)))
+                return rc == XLSR_ERR_NOMEM
+                       ? lx_vfail(v, rc, off, "record PAGE_DATA (0x1)",
+                                  "out of memory")
+                       : rc;
+            *checked = v->npt;
+            return XLSR_OK;
         }
-        if (announced &&
-            fdio_pread_all(v->in_fd, v->ptbuf, n, (off_t)pos) != (ssize_t)n)
-            return LX_PT_STREAM;    /* short file: the stream says where */
-        for (size_t k = i; k < j; k++) {
-            const char *r = lx_pv_table(v, v->pt[k].pfn, v->pt[k].type,
-                                        v->ptbuf + (k - i) * 4096, why,
-                                        sizeof(why));
-            if (r)
-                return lx_vfail(v, XLSR_ERR_STREAM, off, what, "%s", r);
-        }
-        *checked = j;
-        i = j;
     }
-    return XLSR_OK;
+    if ((rc = lx_pt_flush(v)))
+        return rc;
+    return check_tables(v, v->pt, v->npt, off, data, checked);
 }

@@ -783,6 +783,8 @@ static int records(struct lx_verify *v)
         if (rc)
             return rc;
         uint32_t type = lx_le32(hdr), len = lx_le32(hdr + 4);
+        if (type != LX_REC_PAGE_DATA && (rc = lx_pt_flush(v)))
+            return rc;
         if (is_colo_state(v, type, len)) {
             v->after_ckpt = false;
             rc = colo_state(v, off, len);
@@ -876,6 +878,7 @@ int lx_verify_stream(struct lx_state *s)
         lx_report(s);
     lx_pfnmap_free(&v.map);
     free(v.pt);
+    free(v.pend.pt);
     free(v.ptbuf);
     return rc;
 }

@@ -17,7 +17,10 @@
 #     cp does not: "x cp+sync" is the like-for-like ratio for the default
 #     runs, "x cp" for the --no-sync runs (no fsync either; the one that
 #     swings with writeback);
-#   - ratio = cp's median time / the export's median time (> 1: faster).
+#   - ratio = cp's median time / the export's median time (> 1: faster);
+#     the pipe runs are also shown beside `cat IMG | cat >OUT` and a sync
+#     of OUT: a pipe costs two more copies of every byte than cp's
+#     in-kernel copy, whoever reads it.
 # Paths (plugins/export/plan.c): from a regular file every format copies
 # page contents from the input in the kernel (copy_file_range, as cp
 # does), to their final offsets; LiME and dump-core first read the record
@@ -54,11 +57,12 @@ EOT
 img=$tmp/img.xl
 out=$tmp/out
 ex="$X export -q -c '$conf'"
-names="cp cp+sync raw elf lime dump-core raw-nosync elf-nosync lime-nosync dump-core-nosync lime-pipe dump-core-pipe elf-pipe"
+names="cp cp+sync pipe+sync raw elf lime dump-core raw-nosync elf-nosync lime-nosync dump-core-nosync lime-pipe dump-core-pipe elf-pipe"
 cmd_of() {
     case $1 in
     cp) echo "cp '$img' '$out'" ;;
     cp+sync) echo "cp '$img' '$out' && sync '$out'" ;;
+    pipe+sync) echo "cat '$img' | cat >'$out' && sync '$out'" ;;
     lime-pipe) echo "cat '$img' | $ex --format lime -o '$out' -" ;;
     dump-core-pipe) echo "cat '$img' | $ex --format dump-core -o '$out' -" ;;
     elf-pipe) echo "cat '$img' | $ex --format elf -o '$out' -" ;;
@@ -105,6 +109,8 @@ set -- $(stats cp); cp_t=$1
 echo "cp:               ${1}s ($2-$3)"
 set -- $(stats cp+sync); cps_t=$1
 echo "cp + sync FILE:   ${1}s ($2-$3)"
+set -- $(stats pipe+sync); pps_t=$1
+echo "cat IMG | cat >OUT, sync OUT: ${1}s ($2-$3)  (what any pipe input costs)"
 for n in raw elf lime dump-core raw-nosync elf-nosync lime-nosync dump-core-nosync lime-pipe dump-core-pipe elf-pipe; do
     set -- $(stats "$n")
     case $n in
@@ -115,7 +121,11 @@ for n in raw elf lime dump-core raw-nosync elf-nosync lime-nosync dump-core-nosy
     *-nosync) path="file: --no-sync: like cp" ;;
     *) path="file: final offsets" ;;
     esac
-    printf '%-22s %ss (%s-%s) %sx cp, %sx cp+sync, peak RSS %s [%s]\n' \
+    pipe=
+    case $n in
+    *-pipe) pipe=", $(ratio "$pps_t" "$1")x cat|cat+sync" ;;
+    esac
+    printf '%-22s %ss (%s-%s) %sx cp, %sx cp+sync%s, peak RSS %s [%s]\n' \
         "export $n:" "$1" "$2" "$3" "$(ratio "$cp_t" "$1")" \
-        "$(ratio "$cps_t" "$1")" "$(rss "$n")" "$path"
+        "$(ratio "$cps_t" "$1")" "$pipe" "$(rss "$n")" "$path"
 done

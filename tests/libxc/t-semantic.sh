@@ -214,6 +214,49 @@ t_truncated_inside_a_page_table() {
     same_from_pipe
 }
 
+# drop_cache FILE: its pages out of the page cache (fsync, then
+# POSIX_FADV_DONTNEED on that file alone); skips when they stay (tmpfs).
+drop_cache() {
+    python3 - "$1" <<'EOP' || skip "cannot drop $1 from the page cache (tmpfs?)"
+import ctypes, os, sys
+libc = ctypes.CDLL(None, use_errno=True)
+libc.mmap.restype = ctypes.c_void_p
+libc.mmap.argtypes = [ctypes.c_void_p, ctypes.c_size_t, ctypes.c_int,
+                      ctypes.c_int, ctypes.c_int, ctypes.c_long]
+fd = os.open(sys.argv[1], os.O_RDONLY)
+os.fsync(fd)
+os.posix_fadvise(fd, 0, 0, os.POSIX_FADV_DONTNEED)
+size = os.fstat(fd).st_size
+addr = libc.mmap(None, size, 1, 1, fd, 0)   # PROT_READ, MAP_SHARED
+vec = (ctypes.c_ubyte * ((size + 4095) // 4096))()
+if addr in (None, ctypes.c_void_p(-1).value) or \
+        libc.mincore(ctypes.c_void_p(addr), ctypes.c_size_t(size), vec):
+    sys.exit(1)
+cached = sum(v & 1 for v in vec)
+sys.exit(0 if cached * 100 < len(vec) else 1)
+EOP
+}
+
+# With the page cache cold, a record's page tables are checked one record
+# later (plugins/libxc/ptread.c, while the disk reads them): the same
+# tables, the same verdicts, the same offsets as warm.
+t_pv_tables_cold_cache_same_verdicts() {
+    real hb-pv-save
+    drop_cache "$T/img"
+    expect 0 "$XLSR" verify -c "$(sem_conf)" "$T/img"
+    out_has '^  libxc: 183 PV page tables read and checked$'
+    set -- $(lx_pages "$T/img" "$T/offs" 12 | head -n 1)
+    poke "$T/img" $(($2 + 8 * 3)) "$(le64 0x00000fff00000067)"
+    refused 'L4 table pfn 0x[0-9a-f]* entry 3 = 0x00000fff00000067 names pfn 0xfff00000 beyond'
+    cp "$T/err" "$T/err.warm"
+    drop_cache "$T/img"
+    refused 'L4 table pfn'
+    eq "$(cat "$T/err")" "$(cat "$T/err.warm")" "cold and warm verdicts"
+    truncate -s $(($2 + 100)) "$T/img"
+    drop_cache "$T/img"
+    refused "stream ends at offset $(($2 + 100)), before libxc END"
+}
+
 # A data page retyped as a pinned L1 table: it stays mapped writable by
 # the kernel's L1 entries, and Xen refuses the pin.
 t_pv_data_page_pinned() {
