@@ -47,8 +47,14 @@ int ex_store_mark(struct ex_state *s, const uint64_t *pfns, uint32_t n)
  * scratch files, which are never synced. */
 void ex_store_kick(struct ex_state *s, int fd, uint64_t off, uint64_t len)
 {
-    if (fd == s->out.fd && s->sync)
-        (void)sync_file_range(fd, (off_t)off, (off_t)len,
+    /* Whole pages only: a page under write-out that the next write
+     * fills (LiME's runs are 32 bytes off the page grid) makes that write
+     * wait for the disk.  The partial page goes with the next range, or
+     * the final fsync. */
+    uint64_t from = off & ~(uint64_t)(EX_PAGE - 1);
+    uint64_t to = (off + len) & ~(uint64_t)(EX_PAGE - 1);
+    if (fd == s->out.fd && s->sync && to > from)
+        (void)sync_file_range(fd, (off_t)from, (off_t)(to - from),
                               SYNC_FILE_RANGE_WRITE);
 }
 
