@@ -172,14 +172,19 @@ struct lx_verify {
      * in_fd is -1 otherwise. */
     int in_fd;
     uint64_t in_base;
+    uint64_t in_size;           /* its size when verify began */
     uint64_t ahead_upto;        /* record headers announced below this */
     uint8_t *ptbuf;
-    /* Cold cache: the last record's tables, announced, checked after the
-     * next record's header (ptread.c). */
+    /* Cold cache: the tables of the records walked since the last check,
+     * announced, checked together (ptread.c). */
     struct lx_ptpend {
-        uint64_t off, data;     /* the record's offset, its data's file pos */
-        struct lx_ptpage *pt;
+        struct lx_ptpage *pt;   /* every record's, one after the other */
         size_t n, cap;
+        struct lx_ptrec {
+            uint64_t off, data; /* the record's offset, its data's file pos */
+            size_t first, n;    /* its tables in pt[] */
+        } *rec;
+        size_t nrec, reccap;
     } pend;
 };
 

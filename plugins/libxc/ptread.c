@@ -17,10 +17,12 @@
  *    does not hold the next one: their offsets are predicted from this
  *    record's length (a save writes batches of equal size; a wrong guess
  *    only costs read-ahead);
- *  - with the cache cold, a record's tables are checked one record later
- *    (before the next record's own, or any other record): the disk reads
- *    them while verify goes on to the next header, instead of one wait
- *    after the other.  Not past a checkpoint (see lx_pt_direct).
+ *  - with the cache cold, the tables are announced record by record and
+ *    checked together before the first record that is not PAGE_DATA (or
+ *    every PEND_MAX tables): the disk reads them all while verify walks
+ *    the headers, instead of one wait per record.  Not past a checkpoint
+ *    (see lx_pt_direct).  A stream with several faults may then name a
+ *    later record's fault first; the verdict is the same.
  * Measured on the real 128 MiB PV image, cold: 10.2 ms -> 7.7 ms with
  * the reader's whole first read announced.
  * Hints never change what is read or checked: the bytes come from pread,
@@ -30,6 +32,7 @@
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/uio.h>
 #include <unistd.h>
 
@@ -37,7 +40,8 @@
 #include "libxc.h"
 
 #define RUN_PAGES   16      /* tables per pread: a 64 KiB buffer */
-#define AHEAD       8       /* record headers announced ahead */
+#define AHEAD       64      /* record headers announced ahead */
+#define PEND_MAX    32768   /* tables left to check at once: 512 KiB */
 #define GAP_PAGES   32      /* announced as one range across such a gap */
 /* What the stream reader reads from a record header it seeked to when
  * the cache does not hold it (core/src/reader.c SEEK_FILL): announcing
@@ -70,8 +74,11 @@ int lx_pt_open(struct lx_verify *v)
     if (!XLSR_HOST_HAS(host, input_file) ||
         host->input_file(v->s->h, &fd, &base) != XLSR_OK)
         return XLSR_OK;
+    struct stat st;
     v->in_fd = fd;
     v->in_base = base;
+    /* Only to stop announcing past the end; reads find a changed size. */
+    v->in_size = fstat(fd, &st) == 0 ? (uint64_t)st.st_size : UINT64_MAX;
     return XLSR_OK;
 }
 
@@ -92,6 +99,8 @@ static void announce_next(struct lx_verify *v, uint64_t off, uint32_t len,
     }
     for (unsigned m = 0; m < AHEAD; m++) {
         uint64_t at = next + m * step;
+        if (at >= v->in_size)
+            break;
         if (at < v->ahead_upto)
             continue;
         off_t n = 16 + 8 * (off_t)count;
@@ -157,34 +166,51 @@ static int check_tables(struct lx_verify *v, const struct lx_ptpage *pt,
 int lx_pt_flush(struct lx_verify *v)
 {
     struct lx_ptpend *p = &v->pend;
-    size_t done = 0;
-    if (!p->n)
-        return XLSR_OK;
-    int rc = check_tables(v, p->pt, p->n, p->off, p->data, &done);
-    p->n = 0;
-    if (rc == LX_PT_STREAM)     /* the stream was long enough, once */
-        return lx_vfail(v, XLSR_ERR_IO, p->off, "record PAGE_DATA (0x1)",
-                        "its page tables could not be read back: the file "
-                        "shrank while it was verified");
+    int rc = XLSR_OK;
+    for (size_t i = 0; i < p->nrec && !rc; i++) {
+        const struct lx_ptrec *r = &p->rec[i];
+        size_t done = 0;
+        rc = check_tables(v, p->pt + r->first, r->n, r->off, r->data, &done);
+        if (rc == LX_PT_STREAM)     /* the stream was long enough, once */
+            rc = lx_vfail(v, XLSR_ERR_IO, r->off, "record PAGE_DATA (0x1)",
+                          "its page tables could not be read back: the "
+                          "file shrank while it was verified");
+    }
+    p->n = p->nrec = 0;
     return rc;
 }
 
-/* This record's tables, left to check after the next record's header:
- * by then the disk has read them, while it read that header too. */
+static bool grow(void **a, size_t *cap, size_t need, size_t size)
+{
+    if (need <= *cap)
+        return true;
+    size_t c = *cap ? *cap : 16;
+    while (c < need)
+        c *= 2;
+    void *n = realloc(*a, c * size);
+    if (!n)
+        return false;
+    *a = n;
+    *cap = c;
+    return true;
+}
+
+/* This record's tables join those left to check: the disk reads them
+ * all while verify walks on through the record headers (announced ahead,
+ * so read by then), instead of one wait per record. */
 static int defer_tables(struct lx_verify *v, uint64_t off, uint64_t data)
 {
     struct lx_ptpend *p = &v->pend;
-    if (p->cap < v->npt) {
-        void *n = realloc(p->pt, v->npt * sizeof(*p->pt));
-        if (!n)
-            return XLSR_ERR_NOMEM;
-        p->pt = n;
-        p->cap = v->npt;
-    }
-    memcpy(p->pt, v->pt, v->npt * sizeof(*p->pt));
-    p->n = v->npt;
-    p->off = off;
-    p->data = data;
+    int rc;
+    if (p->n + v->npt > PEND_MAX && (rc = lx_pt_flush(v)))
+        return rc;
+    if (!grow((void **)&p->pt, &p->cap, p->n + v->npt, sizeof(*p->pt)) ||
+        !grow((void **)&p->rec, &p->reccap, p->nrec + 1, sizeof(*p->rec)))
+        return lx_vfail(v, XLSR_ERR_NOMEM, off, "record PAGE_DATA (0x1)",
+                        "out of memory");
+    memcpy(p->pt + p->n, v->pt, v->npt * sizeof(*p->pt));
+    p->rec[p->nrec++] = (struct lx_ptrec){ off, data, p->n, v->npt };
+    p->n += v->npt;
     return XLSR_OK;
 }
 
@@ -203,23 +229,25 @@ int lx_pt_direct(struct lx_verify *v, uint64_t off, uint32_t len,
     uint64_t data = v->in_base + v->s->host->offset(v->s->h);
     uint8_t b;
     int rc;
-    if (cached(v->in_fd, &b, 1, data + (uint64_t)v->pt[0].idx * 4096) != 1) {
+    bool cold = cached(v->in_fd, &b, 1,
+                       data + (uint64_t)v->pt[0].idx * 4096) != 1;
+    if (cold)
         announce_tables(v, 0, data);
-        /* Checked one record later, before any other record, and never
-         * past a checkpoint: a failure there belongs to its checkpoint
-         * (verify.c defer()), so from then on they are checked here. */
+    /* Once tables wait, the rest join them: a cached one (read ahead
+     * with a neighbour) would otherwise wait for all of them. */
+    if (cold || v->pend.n) {
+        /* Checked later (before any record but PAGE_DATA, or PEND_MAX
+         * tables on), and never past a checkpoint: a failure there belongs
+         * to its checkpoint (verify.c defer()), so from then on they are
+         * checked here. */
         if (!v->s->st.checkpoints) {
-            if ((rc = lx_pt_flush(v)) ||
-                (rc = defer_tables(v, off, data)))
-                return rc == XLSR_ERR_NOMEM
-                       ? lx_vfail(v, rc, off, "record PAGE_DATA (0x1)",
-                                  "out of memory")
-                       : rc;
+            if ((rc = defer_tables(v, off, data)))
+                return rc;
             *checked = v->npt;
             return XLSR_OK;
         }
     }
-    if ((rc = lx_pt_flush(v)))
+    if ((rc = lx_pt_flush(v)))      /* the stream's order, when warm */
         return rc;
     return check_tables(v, v->pt, v->npt, off, data, checked);
 }

@@ -879,6 +879,7 @@ int lx_verify_stream(struct lx_state *s)
     lx_pfnmap_free(&v.map);
     free(v.pt);
     free(v.pend.pt);
+    free(v.pend.rec);
     free(v.ptbuf);
     return rc;
 }
