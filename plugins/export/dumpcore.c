@@ -28,8 +28,8 @@
  *                   [.xen_shared_info,] .xen_pages, .xen_pfn/.xen_p2m
  *
  * xl dump-core puts the section headers and notes first; readers find
- * sections by the headers and their names (xc_core.c: "Analysis tools
- * shouldn't depend on the order of sections"), and with .xen_pages
+ * sections by the headers and their names (xc_core.c asks analysis tools
+ * not to rely on the sections' order), and with .xen_pages
  * first its offset is known before the stream says how many vCPUs and
  * pages there are: a planned stream (plan.c) and one from a pipe whose
  * pfns ascend (stream.c) write each page in place as it comes.  Else
