@@ -12,6 +12,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdlib.h>
 
 #include <xlsr/plugin.h>
 
@@ -281,6 +282,24 @@ void lx_report(struct lx_state *s);
 int lx_restore_init(struct lx_state *s);
 int lx_restore_stream(struct lx_state *s);
 void lx_restore_fini(struct lx_state *s);
+
+/* Room in *a (elements of size bytes, *cap of them) for need: doubling
+ * from first.  false, leaving *a as it was, when realloc() fails. */
+static inline bool lx_grow(void **a, size_t *cap, size_t need, size_t size,
+                           size_t first)
+{
+    if (need <= *cap)
+        return true;
+    size_t c = *cap ? *cap : first;
+    while (c < need)
+        c *= 2;
+    void *n = realloc(*a, c * size);
+    if (!n)
+        return false;
+    *a = n;
+    *cap = c;
+    return true;
+}
 
 static inline uint32_t lx_le32(const uint8_t *p)
 {

@@ -52,15 +52,10 @@ uint16_t *lx_pfn_slot(struct lx_pfnmap *m, uint64_t pfn, bool create)
         m->overflow = true;
         return NULL;
     }
-    if (m->n == m->cap) {
-        size_t cap = m->cap ? m->cap * 2 : 16;
-        struct lx_pfnchunk **c = realloc(m->chunks, cap * sizeof(*c));
-        if (!c) {
-            m->overflow = true;
-            return NULL;
-        }
-        m->chunks = c;
-        m->cap = cap;
+    if (!lx_grow((void **)&m->chunks, &m->cap, m->n + 1, sizeof(*m->chunks),
+                 16)) {
+        m->overflow = true;
+        return NULL;
     }
     struct lx_pfnchunk *c = calloc(1, sizeof(*c));
     if (!c) {

@@ -136,9 +136,10 @@ static void announce_tables(const struct lx_verify *v, size_t i,
 }
 
 /* Reads and checks tables pt[0..n) of the record at off, whose data
- * starts at file position data: from the page cache when it holds them,
- * else by pread.  *done: the tables checked.  LX_PT_STREAM when the file
- * is shorter than the record says (the stream then says where). */
+ * starts at file position data (whether to announce them was decided
+ * before: here one pread each run, cached or not).  *done: the tables
+ * checked.  LX_PT_STREAM when the file is shorter than the record says
+ * (the stream then says where). */
 static int check_tables(struct lx_verify *v, const struct lx_ptpage *pt,
                         size_t n, uint64_t off, uint64_t data, size_t *done)
 {
@@ -146,9 +147,8 @@ static int check_tables(struct lx_verify *v, const struct lx_ptpage *pt,
     for (size_t i = 0; i < n;) {
         size_t j = run_end(pt, n, i), len = (j - i) * 4096;
         uint64_t pos = data + (uint64_t)pt[i].idx * 4096;
-        if (cached(v->in_fd, v->ptbuf, len, pos) != (ssize_t)len &&
-            fdio_pread_all(v->in_fd, v->ptbuf, len, (off_t)pos) !=
-                (ssize_t)len)
+        if (fdio_pread_all(v->in_fd, v->ptbuf, len, (off_t)pos) !=
+            (ssize_t)len)
             return LX_PT_STREAM;
         for (size_t k = i; k < j; k++) {
             const char *r = lx_pv_table(v, pt[k].pfn, pt[k].type,
@@ -181,21 +181,6 @@ int lx_pt_flush(struct lx_verify *v)
     return rc;
 }
 
-static bool grow(void **a, size_t *cap, size_t need, size_t size)
-{
-    if (need <= *cap)
-        return true;
-    size_t c = *cap ? *cap : 16;
-    while (c < need)
-        c *= 2;
-    void *n = realloc(*a, c * size);
-    if (!n)
-        return false;
-    *a = n;
-    *cap = c;
-    return true;
-}
-
 /* This record's tables join those left to check: the disk reads them
  * all while verify walks on through the record headers (announced ahead,
  * so read by then), instead of one wait per record. */
@@ -205,8 +190,10 @@ static int defer_tables(struct lx_verify *v, uint64_t off, uint64_t data)
     int rc;
     if (p->n + v->npt > PEND_MAX && (rc = lx_pt_flush(v)))
         return rc;
-    if (!grow((void **)&p->pt, &p->cap, p->n + v->npt, sizeof(*p->pt)) ||
-        !grow((void **)&p->rec, &p->reccap, p->nrec + 1, sizeof(*p->rec)))
+    if (!lx_grow((void **)&p->pt, &p->cap, p->n + v->npt, sizeof(*p->pt),
+                 64) ||
+        !lx_grow((void **)&p->rec, &p->reccap, p->nrec + 1, sizeof(*p->rec),
+                 16))
         return lx_vfail(v, XLSR_ERR_NOMEM, off, "record PAGE_DATA (0x1)",
                         "out of memory");
     memcpy(p->pt + p->n, v->pt, v->npt * sizeof(*p->pt));

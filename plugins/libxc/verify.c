@@ -252,14 +252,8 @@ static int domain_header(struct lx_verify *v)
 static int note_pt(struct lx_verify *v, uint32_t idx, unsigned t,
                    uint64_t pfn)
 {
-    if (v->npt == v->ptcap) {
-        size_t cap = v->ptcap ? v->ptcap * 2 : 64;
-        void *p = realloc(v->pt, cap * sizeof(*v->pt));
-        if (!p)
-            return XLSR_ERR_NOMEM;
-        v->pt = p;
-        v->ptcap = cap;
-    }
+    if (!lx_grow((void **)&v->pt, &v->ptcap, v->npt + 1, sizeof(*v->pt), 64))
+        return XLSR_ERR_NOMEM;
     v->pt[v->npt++] = (struct lx_ptpage){ idx, t, pfn };
     return XLSR_OK;
 }
