@@ -25,14 +25,14 @@
  * shares the object instead of dlopen()ing another name.  The registry
  * mirrors the dynamic linker's own process-wide table and is the core's
  * only global state, behind one mutex.  Names the registry does not own
- * (the embedder's own fd names) can still go stale: so before dlopen()
- * the name is probed with RTLD_NOLOAD, and when the dynamic linker already
- * knows an object by it, /proc/self/maps must say that the object is
- * mapped from the vetted file before its entry point is called.  A probe
- * that finds nothing proves the dlopen() maps the vetted fd afresh, and
- * spares that check (a fifth of a four-plugin start-up: the kernel prints
- * the whole map).  At the last dlclose(), dl_iterate_phdr() tells whether
- * the object is still resident, by its load address: no second probe.
+ * (the embedder's own fd names) can still go stale: so when dlopen()
+ * hands back an object that was loaded before it (its load address was in
+ * dl_iterate_phdr()'s list just before), /proc/self/maps must say that
+ * the object is mapped from the vetted file before its entry point is
+ * called.  A new load address proves the dlopen() mapped the vetted fd
+ * afresh, and spares that check (a fifth of a four-plugin start-up: the
+ * kernel prints the whole map).  At the last dlclose(), dl_iterate_phdr()
+ * tells whether the object is still resident, by its load address.
  */
 #include <dlfcn.h>
 #include <link.h>
@@ -243,6 +243,38 @@ static bool mapped_from(const void *addr, dev_t dev, ino_t ino)
     return ok;
 }
 
+/* The load addresses of the objects loaded before a dlopen(): if it
+ * hands back one of them, it matched a name or file it already had, and
+ * that object must be proven ours (mapped_from).  A list walk in the
+ * process, where an RTLD_NOLOAD probe made the dynamic linker open and
+ * read the file (a fifth of each plugin's load). */
+#define LOADED_MAX 256
+struct loaded {
+    size_t n;
+    bool overflow;
+    uintptr_t base[LOADED_MAX];
+};
+
+static int note_loaded(struct dl_phdr_info *info, size_t size, void *arg)
+{
+    struct loaded *l = arg;
+    (void)size;
+    if (l->n == LOADED_MAX)
+        l->overflow = true;
+    else
+        l->base[l->n++] = info->dlpi_addr;
+    return 0;
+}
+
+/* Too many objects to list: every dlopen() is then treated as a match. */
+static bool was_loaded(const struct loaded *l, uintptr_t base)
+{
+    for (size_t i = 0; i < l->n; i++)
+        if (l->base[i] == base)
+            return true;
+    return l->overflow;
+}
+
 /* dlopen() of the entry's name, its entry point and descriptor check.
  * Called with dso_lock held, on an entry holding a reference. */
 static int dso_open(struct xlsr_dso *d, struct xlsr_error *err)
@@ -251,9 +283,8 @@ static int dso_open(struct xlsr_dso *d, struct xlsr_error *err)
     if (d->dl)
         return XLSR_OK;
     fd_name(d->fd, name, sizeof(name));
-    void *known = dlopen(name, RTLD_NOW | RTLD_LOCAL | RTLD_NOLOAD);
-    if (known)
-        dlclose(known);     /* the dlopen() below takes its own reference */
+    struct loaded before = { .n = 0 };
+    (void)dl_iterate_phdr(note_loaded, &before);
     d->dl = dlopen(name, RTLD_NOW | RTLD_LOCAL);
     if (!d->dl)
         return xlsr__fail(err, XLSR_ERR_CONFIG, "dlopen failed: %s",
@@ -261,6 +292,7 @@ static int dso_open(struct xlsr_dso *d, struct xlsr_error *err)
     struct link_map *lm = NULL;
     if (dlinfo(d->dl, RTLD_DI_LINKMAP, &lm) == 0 && lm)
         d->base = (uintptr_t)lm->l_addr;
+    bool known = !lm || was_loaded(&before, d->base);
     dlerror();
     void *sym = dlsym(d->dl, XLSR_PLUGIN_ENTRY);
     if (!sym) {

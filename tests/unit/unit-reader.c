@@ -1,11 +1,12 @@
 /*
  * unit-reader.c - the reader: exact and buffered reads from a pipe fed in
- * tiny pieces, offsets, EOF accounting and skips.
+ * tiny pieces, offsets, EOF accounting and skips; fill sizes on a file.
  */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -135,6 +136,47 @@ static void test_empty_stream(void **state)
     reap(pid, fd);
 }
 
+/* A regular file: detection's peek reads no more than the ramp (16 KiB),
+ * and after a seek a record header with a 1024-entry pfn array (16 + 8
+ * KiB) comes from one fill, whatever the offset in its page. */
+static void test_file_peek_and_seek_fills(void **state)
+{
+    (void)state;
+    char path[] = "/tmp/xlsr-unit-reader.XXXXXX";
+    int fd = mkstemp(path);
+    assert_true(fd >= 0);
+    unlink(path);
+    static uint8_t img[1 << 20];
+    for (size_t i = 0; i < sizeof(img); i++)
+        img[i] = (uint8_t)(i * 7 + (i >> 12));
+    assert_int_equal(write(fd, img, sizeof(img)), (ssize_t)sizeof(img));
+    assert_int_equal(lseek(fd, 0, SEEK_SET), 0);
+
+    struct xlsr_reader r;
+    const uint8_t *p;
+    uint8_t buf[8192 + 16];
+    assert_int_equal(xlsr__reader_init(&r, fd, false), XLSR_OK);
+    assert_int_equal(xlsr__peek(&r, 8, &p), XLSR_OK);
+    assert_memory_equal(p, img, 8);
+    assert_true(r.len >= 8 && r.len <= 16 * 1024);
+    assert_int_equal(xlsr__read(&r, buf, 100), XLSR_OK);
+    assert_memory_equal(buf, img, 100);
+    /* Past what was read: seeked over, not read. */
+    uint64_t at = (uint64_t)r.len + 300 * 1024 + 1000;
+    assert_int_equal(xlsr__skip(&r, at - 100), XLSR_OK);
+    assert_int_equal(r.offset, at);
+    assert_int_equal(xlsr__read(&r, buf, 16), XLSR_OK);
+    assert_memory_equal(buf, img + at, 16);
+    size_t filled = r.len;
+    assert_true(filled >= 12 * 1024 && filled <= 16 * 1024);
+    assert_int_equal(xlsr__read(&r, buf, 8192), XLSR_OK);
+    assert_memory_equal(buf, img + at + 16, 8192);
+    assert_int_equal(r.len, filled);        /* no second fill */
+    assert_int_equal(r.offset, at + 16 + 8192);
+    xlsr__reader_free(&r);
+    close(fd);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -143,6 +185,7 @@ int main(void)
         cmocka_unit_test(test_exact_leaves_rest_on_fd),
         cmocka_unit_test(test_drain_counts_trailing),
         cmocka_unit_test(test_empty_stream),
+        cmocka_unit_test(test_file_peek_and_seek_fills),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
