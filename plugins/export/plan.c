@@ -3,7 +3,7 @@
  *
  *   regular-file input ──► ELF, raw: no pass 1 needed (a page's offset
  *                          is its pfn's); pages copied from the input
- *                          in the kernel (copy_file_range)
+ *                          file by offset (store.c copy_fd)
  *                      ──► LiME, dump-core: pass 1 (walk.c, pread,
  *                          page contents seeked over) learns the pfn
  *                          map; pass 2 copies each page straight to its
@@ -53,7 +53,7 @@ static void path_log(struct ex_state *s)
     else
         s->host->log(s->h, XLSR_LOG_INFO, "%s: pages written at their final "
                      "offsets%s", name, s->in_fd >= 0 ? " (copied from the "
-                     "input in the kernel)" : "");
+                     "input file by offset)" : "");
 }
 
 int ex_plan(struct ex_state *s)

@@ -6,14 +6,15 @@
 #
 # How it measures:
 #   - the image is read once first (warm page cache, as for cp);
-#   - one round runs, in this order, `cp IMG OUT`, `cp IMG OUT && sync
-#     OUT`, and the export in each format (raw, elf, lime, dump-core) from
-#     the file, then LiME, dump-core and ELF through a pipe (`cat IMG | xlsr export
-#     -`); before every timed command the previous OUT is removed and
-#     `sync` runs, so no command pays for another's writeback;
-#   - $BENCH_RUNS rounds (default 7), each round starting one command
-#     further on in that list (so none always follows the same one); each
-#     figure is the median of its runs (min and max shown too);
+#   - one round runs `cp IMG OUT`, `cp IMG OUT && sync OUT`, `cat IMG |
+#     cat >OUT && sync OUT`, and the export in each format (raw, elf,
+#     lime, dump-core) from the file, with and without --no-sync, then
+#     LiME, dump-core and ELF through a pipe (`cat IMG | xlsr export -`);
+#     before every timed command the previous OUT is removed and `sync`
+#     runs, so no command pays for another's writeback;
+#   - $BENCH_RUNS rounds (default 9), each in its own order (shuffled,
+#     the same on every run of the bench: none always follows the same
+#     command); each figure is the median of its runs (min and max too);
 #   - the export fsyncs its output before naming it (durability), plain
 #     cp does not: "x cp+sync" is the like-for-like ratio for the default
 #     runs, "x cp" for the --no-sync runs (no fsync either; the one that
@@ -23,8 +24,9 @@
 #     of OUT: a pipe costs two more copies of every byte than cp's
 #     in-kernel copy, whoever reads it.
 # Paths (plugins/export/plan.c): from a regular file every format copies
-# page contents from the input in the kernel (copy_file_range, as cp
-# does), to their final offsets; LiME and dump-core first read the record
+# page contents from the input by offset (copy_file_range as cp does
+# where a page keeps its offset in the page, else through an aligned
+# buffer, 128 KiB at a time: store.c copy_fd), to their final offsets; LiME and dump-core first read the record
 # headers and pfn arrays (pass 1) to learn those offsets.  Through a pipe
 # LiME and dump-core write each page at its final offset as it comes
 # while the pfns ascend (an xl save, as here: plugins/export/stream.c);
@@ -35,7 +37,7 @@ set -eu
 B=$(cd "${XLSR_BUILD:-build}" && pwd)
 X=$B/bin/xlsr
 G=$B/tests/xlsr-gen
-RUNS=${BENCH_RUNS:-7}
+RUNS=${BENCH_RUNS:-9}
 PAGES=${BENCH_EXPORT_PAGES:-262144}
 
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/xlsr-bench-export.XXXXXX")
@@ -101,19 +103,19 @@ echo "image: $size bytes ($PAGES guest pages) on $(df -T "$tmp" | awk 'NR==2 {pr
 # before, 0.4 s after), whichever command meets it.
 for n in $names; do timed "$n"; done
 rm -f "$tmp"/t.*
-# Each round starts one command further on: the command after a
-# --no-sync run, or after any large delete, paid for the writeback and
-# discards it left (seen here: the same LiME pipe export 2.1-3.2 s right
-# after a --no-sync run, 0.65-0.8 s after another pipe export), so no
-# command keeps the same predecessor.
+# Each round runs the commands in another order (shuffled, seeded by
+# the round: the same orders on every run of the bench).  Whichever runs
+# right after another pays for what that one left: seen here, the same
+# LiME pipe export took 2.1-3.2 s right after a --no-sync run and
+# 0.65-0.8 s after another pipe export; a fixed order, even rotated,
+# keeps every command behind the same one.
+order() {   # round: the names, shuffled
+    echo $names | tr ' ' '\n' | awk -v seed="$1" 'BEGIN { srand(seed + 1) }
+        { print rand() "\t" $0 }' | sort -n | cut -f2
+}
 i=0
 while [ "$i" -lt "$RUNS" ]; do
-    set -- $names
-    k=$((i % $#))
-    while [ "$k" -gt 0 ]; do
-        n=$1; shift; set -- "$@" "$n"; k=$((k - 1))
-    done
-    for n in "$@"; do timed "$n"; done
+    for n in $(order "$i"); do timed "$n"; done
     i=$((i + 1))
 done
 set -- $(stats cp); cp_t=$1

@@ -16,7 +16,7 @@ paths_agree() {
         expect 0 "$XLSR" export -c "$(econf)" --format $fmt -o "$T/f.$fmt" "$1"
         case $fmt in
         lime|dump-core) err_has "pages copied to their final offsets in one pass" ;;
-        *) err_has "pages written at their final offsets \(copied from the input in the kernel\)" ;;
+        *) err_has "pages written at their final offsets \(copied from the input file by offset\)" ;;
         esac
         cat "$1" | "$XLSR" export -c "$(econf)" --format $fmt -o "$T/p.$fmt" - \
             >"$T/out" 2>"$T/err" || { cat "$T/err"; fail "pipe $fmt"; }
