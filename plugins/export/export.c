@@ -48,12 +48,21 @@ int ex_fail(struct ex_state *s, int rc, const char *fmt, ...)
     return rc;
 }
 
+/* Every write ends at the latest on the next multiple of EX_WRITE_PIECE
+ * in its file.  The page cache builds folios as large as a write's size
+ * and alignment allow, and here (ext4, kernel 6.18 in a VM) the size and
+ * placement of the writes decided the speed of 1 GiB without fsync, 5
+ * runs each: aligned 1 MiB writes 0.9-1.9 s, aligned 256 KiB 0.77-0.93 s
+ * (raw) or 0.33-0.40 s (ELF), unaligned 64 KiB 0.53-0.68 s (ELF),
+ * aligned 64 KiB 0.38-0.47 s, aligned 128 KiB 0.36-0.45 s for both; cp
+ * 0.33-0.37 s. */
 int ex_pwrite(struct ex_state *s, int fd, const void *buf, size_t len,
               uint64_t off, const char *what)
 {
     const uint8_t *p = buf;
     while (len) {
-        ssize_t r = pwrite(fd, p, len, (off_t)off);
+        size_t n = EX_WRITE_PIECE - (size_t)(off % EX_WRITE_PIECE);
+        ssize_t r = pwrite(fd, p, len < n ? len : n, (off_t)off);
         if (r < 0 && errno == EINTR)
             continue;
         if (r <= 0)

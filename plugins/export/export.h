@@ -30,6 +30,8 @@
 #define EX_LIME_HDR     32u     /* a LiME range header (lime.c) */
 #define EX_DC_PAGES     4096u   /* dump-core's .xen_pages (dumpcore.c) */
 #define EX_BUF_PAGES    256     /* pages per read and per journal batch */
+#define EX_WRITE_PIECE  (128 * 1024)   /* see ex_pwrite() */
+_Static_assert(EX_WRITE_PIECE <= EX_BUF_PAGES * 4096, "a piece fits buf");
 /* pfn entries one PAGE_DATA may carry: Xen's saver sends at most
  * MAX_BATCH_SIZE = 1024 (tools/libs/guest/xg_save_restore.h). */
 #define EX_MAX_BATCH    16384u

@@ -120,23 +120,12 @@ int ex_store_copy(struct ex_state *s, const uint64_t *pfns, uint32_t n,
     return ex_store_mark(s, pfns, n);
 }
 
-/* Pieces of 128 KiB, each ending on a multiple of 128 KiB in the output.
- * The page cache builds folios as large as a write's size and alignment
- * allow, and here (ext4, kernel 6.18 in a VM) the size and placement of
- * the pieces decided the speed of 1 GiB without fsync, 5 runs each:
- * aligned 1 MiB pieces 0.9-1.9 s, 256 KiB 0.77-0.93 s (raw) or 0.33-0.40
- * s (ELF); unaligned 64 KiB pieces 0.53-0.68 s (ELF); aligned 64 KiB
- * 0.38-0.47 s, aligned 128 KiB 0.36-0.45 s for both, cp 0.33-0.37 s. */
-#define COPY_PIECE (128 * 1024)
-_Static_assert(COPY_PIECE <= EX_BUF_PAGES * EX_PAGE, "a piece fits buf");
-
 static int copy_plain(struct ex_state *s, int in, uint64_t from, int out,
                       uint64_t to, uint64_t len, const char *what)
 {
-    size_t cap = COPY_PIECE;
     while (len) {
-        /* Pieces end on multiples of their size in the output. */
-        size_t n = cap - (size_t)(to % cap);
+        /* Read as ex_pwrite writes: up to the next piece boundary. */
+        size_t n = EX_WRITE_PIECE - (size_t)(to % EX_WRITE_PIECE);
         if (len < n)
             n = (size_t)len;
         ssize_t r = pread(in, s->buf, n, (off_t)from);
