@@ -1,16 +1,18 @@
 /*
  * timeit.c - xlsr-timeit, the benchmarks' stopwatch: runs commands side by
- * side, round-robin, and prints each one's median, fastest and slowest
- * wall time and its peak RSS.  Commands are exec'd directly (no shell, no
- * date(1) between the clock reads), so a 2 ms verify is not measured as
- * 5 ms of shell start-up; xlsr and cat are timed the same way.
+ * side, each round in its own shuffled order, and prints each one's
+ * median, fastest and slowest wall time and its peak RSS.  Commands are
+ * exec'd directly (no shell, no date(1) between the clock reads), so a
+ * 2 ms verify is not measured as 5 ms of shell start-up; xlsr and cat are
+ * timed the same way.
  *
  *   xlsr-timeit -n RUNS [-m warm|cold|none] [-f FILE] [-p FILE] [-e N]
  *               -- CMD ARGS... [--- CMD ARGS...]...
  *
  * Before each run of each command, FILE is made warm (read through when
- * mincore() shows any of it uncached: see warm()) or cold: fdatasync(), then posix_fadvise(POSIX_FADV_DONTNEED) on the
- * file alone (the machine's other caches stay: it is shared, and
+ * mincore() shows any of it uncached: see warm()) or cold: fdatasync(),
+ * then posix_fadvise(POSIX_FADV_DONTNEED) on the file alone (the
+ * machine's other caches stay: it is shared, and
  * /proc/sys/vm/drop_caches would disturb everyone else).  mincore() then
  * counts the pages still cached, printed as "cached-after-drop".  With
  * -p FILE, the command's stdin is a pipe fed by `cat FILE`, and the time
@@ -70,9 +72,10 @@ static long cached_pages(int fd, long *total)
 /* Makes the whole file cached: read through once, and again only when
  * mincore() shows a page missing.  Not a read before every run: copying
  * the whole file just before a timed command evicts the CPU caches, and
- * every command then pays for refilling them (measured on the real
- * 128 MiB PV image: /bin/true 0.80 -> 1.13 ms, verify 2.02 -> 2.78 ms,
- * cat 19.6 -> 21.0 ms), which is not what a warm page cache means. */
+ * every command then pays for refilling them, which is not what a warm
+ * page cache means (the real 128 MiB PV image, the two ways alternated
+ * 4 times: /bin/true 1.11-1.24 -> 0.89-1.16 ms, cat 20.7-24.3 ->
+ * 19.8-23.6 ms, verify 2.43-3.03 -> 1.96-2.82 ms). */
 static void warm(const char *path)
 {
     static char buf[1 << 17];
@@ -191,13 +194,24 @@ int main(int argc, char **argv)
 
     static double t[MAX_CMDS][MAX_RUNS];
     long rss[MAX_CMDS] = { 0 }, left = -1;
+    unsigned long long seed = 1;
     for (int r = 0; r < runs; r++) {
-        /* Each round starts with the next command: whichever runs right
-         * after another meets the CPU caches that one left (measured: the
-         * command after cat's 128 MiB copy ran 5-10% slower than the same
-         * command after xlsr), so every command takes every place. */
+        /* Each round in its own order (a seeded shuffle: the same on
+         * every run): whichever runs right after another meets the CPU
+         * caches and memory that one left (two builds of equal cost
+         * measured 3-11% apart by their place in a fixed order), and a
+         * rotation would keep every command behind the same one. */
+        int order[MAX_CMDS];
+        for (int k = 0; k < ncmd; k++)
+            order[k] = k;
+        for (int k = ncmd - 1; k > 0; k--) {
+            seed = seed * 6364136223846793005ull + 1442695040888963407ull;
+            int j = (int)((seed >> 33) % (unsigned)(k + 1)), x = order[k];
+            order[k] = order[j];
+            order[j] = x;
+        }
         for (int k = 0; k < ncmd; k++) {
-            int c = (r + k) % ncmd;
+            int c = order[k];
             long m;
             if (!strcmp(mode, "warm"))
                 warm(file);
