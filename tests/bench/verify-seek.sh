@@ -8,12 +8,15 @@
 # `cat F | cat`); peak RSS flat (the same for 1 GiB as for 128 MiB).
 #
 # Timing: xlsr-timeit (tests/bench/timeit.c) execs each command itself,
-# verify and cat alternating, and prints the median of $BENCH_RUNS (9).
+# verify and cat alternating (each round in its own shuffled order), and
+# prints the median of $BENCH_RUNS (9).
 # Cold: before every run the image's pages are dropped from the page
 # cache, fdatasync() then posix_fadvise(POSIX_FADV_DONTNEED) on that file
 # alone (the machine is shared: no drop_caches); mincore() shows what
 # stayed cached.  The images live under $BENCH_DIR (/var/tmp), a disk
-# filesystem, never tmpfs.  Warm: after one full read.
+# filesystem, never tmpfs.  Warm: mincore() shows every page cached
+# before each run (the file is read through once, and again only if a
+# page went missing: not a 128 MiB copy right before each timed run).
 # BENCH_BASE=DIR (another build directory, e.g. of main) times that
 # build's verify in the same rounds: before/after in one run.
 set -eu
