@@ -99,10 +99,11 @@ static ssize_t read_some(int fd, void *dst, size_t len)
  * cache alone (preadv2 RWF_NOWAIT) for what is wanted: a page table
  * (4 KiB), a record header with its pfn array (8 KiB + 16: SEEK_FIRST
  * right after a seek), up to SEEK_FILL, for SEEK_SMALL_FILLS fills, then
- * doubling up to the whole buffer (a long run of page tables).  What the cache does not hold is
- * read as before: SEEK_FILL right after the seek, a whole buffer after
- * that.  Measured on the real 128 MiB PV image: 1.4 MB read instead of
- * 2.3 MB when warm; as many disk requests as before when cold.
+ * doubling up to the whole buffer (a long run of page tables).  What the
+ * cache does not hold is read as before: SEEK_FILL right after the seek,
+ * a whole buffer after that.  Measured on the real 128 MiB PV image:
+ * 1.4 MB read instead of 2.3 MB when warm; as many disk requests as
+ * before when cold.
  */
 #define SEEK_FILL (16 * 1024)
 #define SEEK_SMALL_FILLS 16

@@ -148,6 +148,7 @@ static void state_free(struct ex_state *s)
     free(s->shinfo);
     free(s->shinfo_next);
     free(s->buf);
+    free(s->copybuf);
     free(s->pfns);
     free(s);
 }
@@ -170,8 +171,9 @@ static int ex_init(const struct xlsr_host *host, xlsr_handle *h,
     /* Page-aligned: the kernel copies to and from it at full speed
      * (store.c copy_plain). */
     s->buf = aligned_alloc(EX_PAGE, (size_t)EX_BUF_PAGES * EX_PAGE);
+    s->copybuf = aligned_alloc(EX_PAGE, EX_WRITE_PIECE);
     s->pfns = malloc((size_t)EX_MAX_BATCH * sizeof(*s->pfns));
-    int rc = s->buf && s->pfns ? configure(s) : XLSR_ERR_NOMEM;
+    int rc = s->buf && s->copybuf && s->pfns ? configure(s) : XLSR_ERR_NOMEM;
     if (rc) {
         state_free(s);
         return rc;

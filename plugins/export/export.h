@@ -31,7 +31,6 @@
 #define EX_DC_PAGES     4096u   /* dump-core's .xen_pages (dumpcore.c) */
 #define EX_BUF_PAGES    256     /* pages per read and per journal batch */
 #define EX_WRITE_PIECE  (128 * 1024)   /* see ex_pwrite() */
-_Static_assert(EX_WRITE_PIECE <= EX_BUF_PAGES * 4096, "a piece fits buf");
 /* pfn entries one PAGE_DATA may carry: Xen's saver sends at most
  * MAX_BATCH_SIZE = 1024 (tools/libs/guest/xg_save_restore.h). */
 #define EX_MAX_BATCH    16384u
@@ -177,6 +176,8 @@ struct ex_state {
     uint64_t ls_end;            /* last pfn written + 1, or 0 */
 
     uint8_t *buf;               /* page read buffer */
+    uint8_t *copybuf;           /* copy_plain's own: buf may hold pages
+                                   being placed while it copies */
     uint64_t *pfns;             /* one PAGE_DATA record's pfn entries */
 };
 

@@ -128,12 +128,12 @@ static int copy_plain(struct ex_state *s, int in, uint64_t from, int out,
         size_t n = EX_WRITE_PIECE - (size_t)(to % EX_WRITE_PIECE);
         if (len < n)
             n = (size_t)len;
-        ssize_t r = pread(in, s->buf, n, (off_t)from);
+        ssize_t r = pread(in, s->copybuf, n, (off_t)from);
         if (r != (ssize_t)n)
             return ex_fail(s, XLSR_ERR_IO, "%s: reading %zu bytes at %llu: "
                            "%s", what, n, (unsigned long long)from,
                            r < 0 ? strerror(errno) : "short read");
-        int rc = ex_pwrite(s, out, s->buf, n, to, what);
+        int rc = ex_pwrite(s, out, s->copybuf, n, to, what);
         if (rc)
             return rc;
         from += n;
