@@ -168,8 +168,9 @@ static int ex_init(const struct xlsr_host *host, xlsr_handle *h,
     s->h = h;
     s->ctx = host->restore_ctx(h);
     s->store = s->journal = s->out.fd = s->out.dirfd = s->in_fd = -1;
-    /* Page-aligned: the kernel copies to and from it at full speed
-     * (store.c copy_plain). */
+    /* Page-aligned, both: the kernel copies into and out of an unaligned
+     * buffer more slowly (walk.c reads page data into buf; copy_plain
+     * bounces through copybuf). */
     s->buf = aligned_alloc(EX_PAGE, (size_t)EX_BUF_PAGES * EX_PAGE);
     s->copybuf = aligned_alloc(EX_PAGE, EX_WRITE_PIECE);
     s->pfns = malloc((size_t)EX_MAX_BATCH * sizeof(*s->pfns));
