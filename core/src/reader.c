@@ -214,9 +214,9 @@ int xlsr__peek(struct xlsr_reader *r, size_t n, const uint8_t **p)
         /* Detection peeks at the first bytes of a file that verify then
          * mostly seeks over: fill as far as the ramp (xlsr__reader_init),
          * not a whole buffer (32 page faults and 112 KiB copied more). */
-        if (r->buf && r->ramp && *len + r->ramp >= n && *len < r->ramp &&
-            r->ramp - *len < want)
-            want = r->ramp - *len;
+        size_t upto = r->ramp > n ? r->ramp : n;
+        if (r->buf && r->ramp && *len < upto && upto - *len < want)
+            want = upto - *len;
         ssize_t got = read_some(r->fd, b + *len, want);
         if (got <= 0) {
             r->got = *len - *pos;
