@@ -101,6 +101,11 @@ remus_once() {
     # (hbpvh--incoming, or hbpvh once renamed).
     prim=$(domid_of hbpvh)
     timeout 60 xl destroy hbpvh
+    # The primary ran on while it was being destroyed (seconds under
+    # TCG), and Remus kept checkpointing it: the last heartbeat it ever
+    # printed, read once it is gone, bounds where the secondary resumes.
+    prim_final=$(last_hb hbpvh)
+    res pvh_remus_primary_final "$prim_final"
     park_log hbpvh remus-primary
     i=0
     while kill -0 $rpid 2>/dev/null && [ $i -lt 120 ]; do
@@ -150,6 +155,9 @@ if [ -n "$d" ]; then
         i=$((i + 1))
     done
     hb_facts pvh_remus $sec 90
+    # Carried on past the primary's end, given the time.
+    wait_hb $sec $((prim_final + 1)) 60 &&
+        res pvh_remus_last "$(last_hb $sec)"
     timeout 60 xlsr-toolstack --destroy "$d"
 fi
 park_log hbpvh remus-secondary
