@@ -30,6 +30,7 @@ mkdir -p "$o/xlsr" "$o/guest" "$o/etc/xlsr" "$o/usr/bin" "$o/usr/lib/xlsr/plugin
 install -m 755 "$here/dom0-init" "$o/init"
 install -m 644 "$here/dom0-tests.sh" "$o/xlsr/dom0-tests.sh"
 install -m 644 "$here/dom0-lib.sh" "$o/xlsr/dom0-lib.sh"
+install -m 644 "$here/others.awk" "$o/xlsr/others.awk"
 for c in guest.cfg guest-pvh.cfg guest-hvm.cfg; do
     install -m 644 "$here/$c" "$o/guest/$c"
 done

@@ -35,10 +35,7 @@ wait_hb() {
 # business: bg_start.)
 only_dom0() {
     timeout 30 xl list >"$1" 2>&1
-    touch /tmp/bg-guests
-    [ "$(tail -n +2 "$1" | grep -v '^Domain-0 ' |
-         awk 'NR == FNR { own[$1]; next } !($1 in own)' /tmp/bg-guests - |
-         grep -c .)" = 0 ]
+    [ "$(awk -f /xlsr/others.awk "$1" | grep -c .)" = 0 ]
 }
 
 # bg_start NAME GUEST CMD...: CMD in the background, for the minutes `xl

@@ -74,9 +74,13 @@ judge() {
             done
         fi
         timeout 60 xl destroy "$NAME" >/dev/null 2>&1
-        # the domain goes away (with its device model) before the next case
+        # the domain goes away (with its device model) before the next
+        # case: any but Domain-0 and a background job's guest (the PVH
+        # export's paused domain lives through the HVM differential;
+        # waiting on it cost every HVM case the whole 30 s)
         i=0
-        while timeout 30 xl list 2>/dev/null | awk 'NR > 1 && $1 != "Domain-0"' | grep -q . && [ $i -lt 30 ]; do
+        while timeout 30 xl list 2>/dev/null | awk -f /xlsr/others.awk |
+              grep -q . && [ $i -lt 30 ]; do
             sleep 1; i=$((i + 1))
         done
     fi
