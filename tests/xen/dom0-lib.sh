@@ -126,11 +126,17 @@ create_guest() {
         if [ $_rc = 0 ] && grep -q '^type *= *"hvm"' "$1"; then
             tap_serial "$(domid_of "$2")" "$2"
         fi
+        # The first heartbeat, then two more: a guest of nested TCG has
+        # been seen to print heartbeat 0 and hang (it then never
+        # acknowledges xl save's suspend).
         if [ $_rc = 0 ] && wait_hb "$2" 0 "$3"; then
             create_secs_=$(since "$_t0")
-            return 0
+            wait_hb "$2" 2 60 && return 0
+            _why="hung after heartbeat $(last_hb "$2")"
+        else
+            _why="no first heartbeat"
         fi
-        res hiccup "xl create $2 attempt $_try: rc $_rc, no first heartbeat after $(since "$_t0") s: $(tail -n 1 /tmp/xl-create-$2.log)"
+        res hiccup "xl create $2 attempt $_try: rc $_rc, $_why after $(since "$_t0") s: $(tail -n 1 /tmp/xl-create-$2.log)"
         cp "$CONS/guest-$2.log" "/out/guest-$2-attempt$_try.log" 2>/dev/null
         cp "/var/log/xen/qemu-dm-$2.log" "/out/qemu-dm-$2-attempt$_try.log" 2>/dev/null
         timeout 60 xl destroy "$2" 2>/dev/null

@@ -115,6 +115,16 @@ remus_once() {
     kill $rpid 2>/dev/null
     wait $rpid
     res pvh_remus_xl_rc $?
+    # xl remus returns once its primary is gone; the receiver fails over
+    # after that, on its own time (seconds under TCG): its "domid N" line
+    # comes later, or it has ended without one.
+    i=0
+    while [ -z "$(ts_domid /out/pvh-remus.log)" ] && [ $i -lt 90 ] &&
+          [ "$(ps | grep -v grep | grep -c -e '--migrate-receive --remus')" != 0 ]; do
+        sleep 1
+        i=$((i + 1))
+    done
+    res pvh_remus_receiver_wait_secs "$i"
     # xl remus, suspending the primary when it died, cancels its request
     # in the dead domain's control/shutdown (libxl_dom_suspend.c), which
     # recreates /local/domain/<primary> in xenstore: stock xl's leftover,
@@ -159,6 +169,12 @@ if [ -n "$d" ]; then
     wait_hb $sec $((prim_final + 1)) 60 &&
         res pvh_remus_last "$(last_hb $sec)"
     timeout 60 xlsr-toolstack --destroy "$d"
+else
+    # No domid reported (a failed test): whatever the receiver left is
+    # destroyed, so that the steps after this one start clean.
+    for x in hbpvh hbpvh--incoming; do
+        x=$(domid_of $x) && [ -n "$x" ] && timeout 60 xlsr-toolstack --destroy "$x"
+    done
 fi
 park_log hbpvh remus-secondary
 park_log hbpvh--incoming remus-secondary
