@@ -149,6 +149,7 @@ static void state_free(struct ex_state *s)
     free(s->shinfo_next);
     free(s->buf);
     free(s->copybuf);
+    ex_store_unmap(s);
     free(s->pfns);
     free(s);
 }

@@ -25,8 +25,8 @@
 #     in-kernel copy, whoever reads it.
 # Paths (plugins/export/plan.c): from a regular file every format copies
 # page contents from the input by offset (copy_file_range as cp does
-# where a page keeps its offset in the page, else through an aligned
-# buffer, 128 KiB at a time: store.c copy_fd), to their final offsets;
+# where a page keeps its offset in the page, else written from a mapping
+# of the input, 128 KiB at a time: store.c copy_fd), to their final offsets;
 # LiME and dump-core first read the record headers and pfn arrays (pass
 # 1) to learn those offsets.  Through a pipe
 # LiME and dump-core write each page at its final offset as it comes
