@@ -121,14 +121,19 @@ int ex_store_copy(struct ex_state *s, const uint64_t *pfns, uint32_t n,
     return ex_store_mark(s, pfns, n);
 }
 
+/* The next write at output offset `to`: as ex_pwrite cuts them, up to
+ * the next piece boundary, at most len. */
+static size_t piece(uint64_t to, uint64_t len)
+{
+    size_t n = EX_WRITE_PIECE - (size_t)(to % EX_WRITE_PIECE);
+    return len < n ? (size_t)len : n;
+}
+
 static int copy_plain(struct ex_state *s, int in, uint64_t from, int out,
                       uint64_t to, uint64_t len, const char *what)
 {
     while (len) {
-        /* Read as ex_pwrite writes: up to the next piece boundary. */
-        size_t n = EX_WRITE_PIECE - (size_t)(to % EX_WRITE_PIECE);
-        if (len < n)
-            n = (size_t)len;
+        size_t n = piece(to, len);
         ssize_t r = pread(in, s->copybuf, n, (off_t)from);
         if (r != (ssize_t)n)
             return ex_fail(s, XLSR_ERR_IO, "%s: reading %zu bytes at %llu: "
@@ -163,9 +168,7 @@ static int copy_mapped(struct ex_state *s, int in, uint64_t from, int out,
                        uint64_t to, uint64_t len, const char *what)
 {
     while (len) {
-        size_t n = EX_WRITE_PIECE - (size_t)(to % EX_WRITE_PIECE);
-        if (len < n)
-            n = (size_t)len;
+        size_t n = piece(to, len);
         if (!s->win || from < s->win_off ||
             from + n > s->win_off + s->win_len) {
             ex_store_unmap(s);
