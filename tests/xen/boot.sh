@@ -9,8 +9,7 @@
 # combined dom0 initramfs, serial.log (Xen's and dom0's console), and
 # share/ (the 9p folder dom0 writes results.txt and its logs into).
 # Environment: XLSR_BUILD (default build), XEN_TIMEOUT (seconds QEMU may
-# run, default 420), XEN_QEMU_MEM (MiB, default 2560: dom0 gets 1536,
-# room for the two export comparisons of steps/20-hvm.sh), XEN_SMP (default 2),
+# run, default 420), XEN_QEMU_MEM (MiB, default 2048), XEN_SMP (default 2),
 # XEN_CPU (QEMU -cpu), XEN_ACCEL (QEMU -accel), XEN_EXTRA (more Xen
 # command line).
 # Exit status: QEMU's (124 when the timeout stopped it).
@@ -86,7 +85,7 @@ cat "$bundle/dom0-base.cpio.gz" "$run/overlay.cpio.gz" >"$run/dom0-initrd.gz"
 #                 family hidden, none did in the same stress test.  Neither
 #                 hiding AVX, FSGSBASE, SVM, PCID nor XSAVEOPT alone helped.
 cpu=max,-rdtscp,-xsave,-xsaveopt,-xgetbv1,-avx,-avx2,-fma,-f16c,-vaes
-xen_args="console=com1 com1=115200,8n1 dom0_mem=1536M,max:1536M loglvl=all"
+xen_args="console=com1 com1=115200,8n1 dom0_mem=1024M,max:1024M loglvl=all"
 xen_args+=" guest_loglvl=all console_timestamps=boot smep=0 smap=0"
 xen_args+=" ${XEN_EXTRA:-}"
 dom0_args="console=hvc0 earlyprintk=xen"
@@ -94,7 +93,7 @@ start=$(date +%s.%N)
 rc=0
 timeout "${XEN_TIMEOUT:-420}" qemu-system-x86_64 \
     -accel "${XEN_ACCEL:-tcg,thread=multi}" -cpu "${XEN_CPU:-$cpu}" \
-    -smp "${XEN_SMP:-2}" -m "${XEN_QEMU_MEM:-2560}" \
+    -smp "${XEN_SMP:-2}" -m "${XEN_QEMU_MEM:-2048}" \
     -nographic -no-reboot -monitor none -net none \
     -serial "file:$run/serial.log" \
     -kernel "$bundle/xen.elf" -append "$xen_args" \

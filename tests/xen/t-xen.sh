@@ -33,8 +33,8 @@ xen_cannot() {
         echo "this QEMU has no TCG accelerator"; return
     fi
     avail=$(awk '/^MemAvailable:/ {print int($2 / 1024)}' /proc/meminfo)
-    if [ "${avail:-0}" -lt $(( ${XEN_QEMU_MEM:-2560} + 512 )) ]; then
-        echo "only ${avail} MiB of memory available, QEMU needs ${XEN_QEMU_MEM:-2560} MiB + margin"
+    if [ "${avail:-0}" -lt $(( ${XEN_QEMU_MEM:-2048} + 512 )) ]; then
+        echo "only ${avail} MiB of memory available, QEMU needs ${XEN_QEMU_MEM:-2048} MiB + margin"
     fi
 }
 

@@ -195,7 +195,7 @@ clean pvh_clean_after_diff
 # dump-core of a PVH/HVM guest tries every pfn below its max gpfn (~1M:
 # the special pages sit below 4 GiB) one by one (tools/libs/guest/
 # xg_core.c), ~6 min under TCG: it runs in the background while the HVM
-# step does, and 20-hvm.sh collects it (bg_wait) at its end, beside its own.
+# step does, and 20-hvm.sh collects it (bg_wait) before its own.
 if [ -f /xlsr/image-tests/export-dumpcore.sh ]; then
     t0=$(up)
     timeout 300 xl restore -e $IMG >/out/pvh-export-xl-restore.log 2>&1

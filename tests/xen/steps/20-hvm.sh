@@ -114,23 +114,23 @@ timed hvm_verify_diff env KIND=hvm IMG=$IMG CONF=$CONF CONS=$CONS NAME=hbhvm \
 park_log hbhvm verify-diff
 clean hvm_clean_after_diff
 # --- xlsr export against xl dump-core of the same paused domain (issue 16) -------
-# Before the refused case mutates the image: xl restores it once more
-# (QEMU included; no fresh boot), and image-tests/export-dumpcore.sh:
-# `xl save -p` into xlsr export, `xl dump-core` of the paused domain (~7
-# min under TCG, see 10-pvh.sh), compared, destroyed.  In the background,
-# as the PVH one still is: each is one dom0 process mapping one pfn at a
-# time, so two run side by side on the two vCPUs about as fast as one
-# alone; they hold two ~130 MB files each in dom0's tmpfs at their peak
-# (dom0_mem in boot.sh leaves room for both).
-t_exp=$(up)
+# The PVH one (steps/10-pvh.sh) first: it ran in the background so far,
+# and two dump-cores at once would hold four ~130 MB files in dom0's
+# tmpfs.  Then, before the refused case mutates the image: xl restores it
+# once more (QEMU included; no fresh boot), and image-tests/
+# export-dumpcore.sh: `xl save -p` into xlsr export, `xl dump-core` of the
+# paused domain (~6 min under TCG, see 10-pvh.sh), compared, destroyed.
+bg_wait pvh_export 900
 if [ -f /xlsr/image-tests/export-dumpcore.sh ]; then
+    t0=$(up)
     timeout 300 xl restore -e $IMG >/out/hvm-export-xl-restore.log 2>&1
     res hvm_export_restore_rc $?
     tap_serial "$(domid_of hbhvm)" hbhvm-export
     wait_hb hbhvm-export 0 120
     res hvm_export_hb "$(last_hb hbhvm-export)"
-    bg_start hvm_export hbhvm env G=hbhvm P=hvm_export_ OUT=/out \
-        timeout 900 sh /xlsr/image-tests/export-dumpcore.sh
+    G=hbhvm P=hvm_export_ OUT=/out timeout 900 sh /xlsr/image-tests/export-dumpcore.sh >>$R 2>/out/hvm-export-dumpcore.err
+    res hvm_export_step_secs "$(since "$t0")"
+    clean hvm_clean_after_export
 fi
 
 # --- QEMU refuses the state ---------------------------------------------------
@@ -147,10 +147,4 @@ if [ -n "$off" ]; then
 fi
 rm -f $IMG
 clean hvm_clean_after_refused
-bg_wait pvh_export 900
-if [ -f /xlsr/image-tests/export-dumpcore.sh ]; then
-    bg_wait hvm_export 900
-    res hvm_export_step_secs "$(since "$t_exp")"
-    clean hvm_clean_after_export
-fi
 res hvm_xs_domains "$(xenstore-list /local/domain 2>/dev/null | tr '\n' ' ')"
