@@ -61,14 +61,17 @@ int ex_pwrite(struct ex_state *s, int fd, const void *buf, size_t len,
 {
     const uint8_t *p = buf;
     while (len) {
-        size_t n = EX_WRITE_PIECE - (size_t)(off % EX_WRITE_PIECE);
-        ssize_t r = pwrite(fd, p, len < n ? len : n, (off_t)off);
+        ssize_t r = pwrite(fd, p, ex_piece(off, len), (off_t)off);
         if (r < 0 && errno == EINTR)
             continue;
+        /* EFAULT: a source mapped from the input file (store.c
+         * copy_mapped) has pages the file no longer has. */
         if (r <= 0)
             return ex_fail(s, XLSR_ERR_IO, "writing %s at output offset "
                            "%llu: %s", what, (unsigned long long)off,
-                           r < 0 ? strerror(errno) : "no progress");
+                           r == 0 ? "no progress" : errno == EFAULT ?
+                           "the input file is shorter than it was" :
+                           strerror(errno));
         p += r;
         len -= (size_t)r;
         off += (uint64_t)r;

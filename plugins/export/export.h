@@ -32,6 +32,8 @@
 #define EX_BUF_PAGES    256     /* pages per read and per journal batch */
 #define EX_WRITE_PIECE  (128 * 1024)   /* see ex_pwrite() */
 #define EX_WINDOW       (2u << 20)     /* copy_mapped's input window */
+/* Its mapping: a piece more, so that no write straddles two windows. */
+#define EX_WINDOW_MAP   (EX_WINDOW + EX_WRITE_PIECE)
 /* pfn entries one PAGE_DATA may carry: Xen's saver sends at most
  * MAX_BATCH_SIZE = 1024 (tools/libs/guest/xg_save_restore.h). */
 #define EX_MAX_BATCH    16384u
@@ -180,8 +182,7 @@ struct ex_state {
     uint8_t *copybuf;           /* copy_plain's own: buf may hold pages
                                    being placed while it copies */
     const uint8_t *win;         /* copy_mapped's window of in_fd, or NULL */
-    uint64_t win_off;           /* its file offset */
-    size_t win_len;
+    uint64_t win_off;           /* its file offset (EX_WINDOW_MAP long) */
     uint64_t *pfns;             /* one PAGE_DATA record's pfn entries */
 };
 
@@ -250,6 +251,13 @@ int ex_fail(struct ex_state *s, int rc, const char *fmt, ...)
 /* Writes all of len at off, or fails naming what. */
 int ex_pwrite(struct ex_state *s, int fd, const void *buf, size_t len,
               uint64_t off, const char *what);
+/* The length of the next write at output offset `off` as ex_pwrite cuts
+ * them: up to the next piece boundary, at most len. */
+static inline size_t ex_piece(uint64_t off, uint64_t len)
+{
+    size_t n = EX_WRITE_PIECE - (size_t)(off % EX_WRITE_PIECE);
+    return len < n ? (size_t)len : n;
+}
 
 static inline uint32_t ex_le32(const uint8_t *p)
 {

@@ -121,19 +121,11 @@ int ex_store_copy(struct ex_state *s, const uint64_t *pfns, uint32_t n,
     return ex_store_mark(s, pfns, n);
 }
 
-/* The next write at output offset `to`: as ex_pwrite cuts them, up to
- * the next piece boundary, at most len. */
-static size_t piece(uint64_t to, uint64_t len)
-{
-    size_t n = EX_WRITE_PIECE - (size_t)(to % EX_WRITE_PIECE);
-    return len < n ? (size_t)len : n;
-}
-
 static int copy_plain(struct ex_state *s, int in, uint64_t from, int out,
                       uint64_t to, uint64_t len, const char *what)
 {
     while (len) {
-        size_t n = piece(to, len);
+        size_t n = ex_piece(to, len);
         ssize_t r = pread(in, s->copybuf, n, (off_t)from);
         if (r != (ssize_t)n)
             return ex_fail(s, XLSR_ERR_IO, "%s: reading %zu bytes at %llu: "
@@ -152,14 +144,14 @@ static int copy_plain(struct ex_state *s, int in, uint64_t from, int out,
 void ex_store_unmap(struct ex_state *s)
 {
     if (s->win)
-        munmap((void *)s->win, s->win_len);
+        munmap((void *)s->win, EX_WINDOW_MAP);
     s->win = NULL;
 }
 
 /* Input file to output with one copy, where copy_plain makes two (into
  * copybuf, out of it): the output is written straight from a read-only
- * mapping of the input, EX_WINDOW bytes at a time (plus a piece, so that
- * no write straddles two windows), which keeps the resident set at
+ * mapping of the input, EX_WINDOW bytes at a time (EX_WINDOW_MAP mapped),
+ * which keeps the resident set at
  * about a window.  Only the kernel touches the mapping, inside pwrite: a
  * page the file no longer has (it shrank under us) makes pwrite fail
  * with EFAULT, never a SIGBUS in this process.  A mapping refused falls
@@ -168,32 +160,24 @@ static int copy_mapped(struct ex_state *s, int in, uint64_t from, int out,
                        uint64_t to, uint64_t len, const char *what)
 {
     while (len) {
-        size_t n = piece(to, len);
+        size_t n = ex_piece(to, len);
         if (!s->win || from < s->win_off ||
-            from + n > s->win_off + s->win_len) {
+            from + n > s->win_off + EX_WINDOW_MAP) {
             ex_store_unmap(s);
             uint64_t off = from & ~(uint64_t)(EX_WINDOW - 1);
-            void *m = mmap(NULL, EX_WINDOW + EX_WRITE_PIECE, PROT_READ,
+            void *m = mmap(NULL, EX_WINDOW_MAP, PROT_READ,
                            MAP_SHARED | MAP_POPULATE, in, (off_t)off);
             if (m == MAP_FAILED)
                 return copy_plain(s, in, from, out, to, len, what);
             s->win = m;
             s->win_off = off;
-            s->win_len = EX_WINDOW + EX_WRITE_PIECE;
         }
-        ssize_t r = pwrite(out, s->win + (from - s->win_off), n, (off_t)to);
-        if (r < 0 && errno == EINTR)
-            continue;
-        if (r <= 0)
-            return ex_fail(s, XLSR_ERR_IO, "%s: copying %zu bytes from input "
-                           "offset %llu to output offset %llu: %s", what, n,
-                           (unsigned long long)from, (unsigned long long)to,
-                           r == 0 ? "no progress" : errno == EFAULT ?
-                           "the input file is shorter than it was" :
-                           strerror(errno));
-        from += (uint64_t)r;
-        to += (uint64_t)r;
-        len -= (uint64_t)r;
+        int rc = ex_pwrite(s, out, s->win + (from - s->win_off), n, to, what);
+        if (rc)
+            return rc;
+        from += n;
+        to += n;
+        len -= n;
     }
     return XLSR_OK;
 }
