@@ -125,6 +125,9 @@ struct ex_vcpu *ex_vcpus_get(struct ex_vcpus *vs, uint32_t id);
 uint32_t ex_vcpus_count(const struct ex_vcpus *vs);
 void ex_vcpus_free(struct ex_vcpus *vs);
 
+/* Why a regular-file input is staged, not planned (plan.c, walk.c). */
+#define EX_WHY_CHECKPOINTED "the stream is checkpointed"
+
 /* --- the plugin's per-stream state ---------------------------------- */
 struct ex_state {
     const struct xlsr_host *host;

@@ -73,7 +73,7 @@ int ex_plan(struct ex_state *s)
         if (staging && s->ctx->checkpointed == XLSR_CKPT_NONE)
             ex_stream_start(s);
         else if (staging)
-            s->staged_why = "the stream is checkpointed";
+            s->staged_why = EX_WHY_CHECKPOINTED;
         path_log(s);
         return XLSR_OK;
     }
@@ -84,7 +84,7 @@ int ex_plan(struct ex_state *s)
         return XLSR_OK;
     }
     if (s->ctx->checkpointed != XLSR_CKPT_NONE) {
-        s->staged_why = "the stream is checkpointed";
+        s->staged_why = EX_WHY_CHECKPOINTED;
         path_log(s);
         return XLSR_OK;
     }

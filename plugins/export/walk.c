@@ -485,7 +485,7 @@ static int records(struct walk *w)
         if (type == REC_END)
             return XLSR_OK;
         if (type == REC_CHECKPOINT && w->scan) {
-            w->why = "the stream is checkpointed";
+            w->why = EX_WHY_CHECKPOINTED;
             return XLSR_DECLINE;
         }
         if (type == REC_CHECKPOINT && (rc = checkpoint(w)))
