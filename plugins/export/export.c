@@ -64,14 +64,10 @@ int ex_pwrite(struct ex_state *s, int fd, const void *buf, size_t len,
         ssize_t r = pwrite(fd, p, ex_piece(off, len), (off_t)off);
         if (r < 0 && errno == EINTR)
             continue;
-        /* EFAULT: a source mapped from the input file (store.c
-         * copy_mapped) has pages the file no longer has. */
         if (r <= 0)
             return ex_fail(s, XLSR_ERR_IO, "writing %s at output offset "
                            "%llu: %s", what, (unsigned long long)off,
-                           r == 0 ? "no progress" : errno == EFAULT ?
-                           "the input file is shorter than it was" :
-                           strerror(errno));
+                           r == 0 ? "no progress" : strerror(errno));
         p += r;
         len -= (size_t)r;
         off += (uint64_t)r;
@@ -152,7 +148,6 @@ static void state_free(struct ex_state *s)
     free(s->shinfo_next);
     free(s->buf);
     free(s->copybuf);
-    ex_store_unmap(s);
     free(s->pfns);
     free(s);
 }

@@ -31,9 +31,6 @@
 #define EX_DC_PAGES     4096u   /* dump-core's .xen_pages (dumpcore.c) */
 #define EX_BUF_PAGES    256     /* pages per read and per journal batch */
 #define EX_WRITE_PIECE  (128 * 1024)   /* see ex_pwrite() */
-#define EX_WINDOW       (2u << 20)     /* copy_mapped's input window */
-/* Its mapping: a piece more, so that no write straddles two windows. */
-#define EX_WINDOW_MAP   (EX_WINDOW + EX_WRITE_PIECE)
 /* pfn entries one PAGE_DATA may carry: Xen's saver sends at most
  * MAX_BATCH_SIZE = 1024 (tools/libs/guest/xg_save_restore.h). */
 #define EX_MAX_BATCH    16384u
@@ -184,13 +181,8 @@ struct ex_state {
     uint8_t *buf;               /* page read buffer */
     uint8_t *copybuf;           /* copy_plain's own: buf may hold pages
                                    being placed while it copies */
-    const uint8_t *win;         /* copy_mapped's window of in_fd, or NULL */
-    uint64_t win_off;           /* its file offset (EX_WINDOW_MAP long) */
     uint64_t *pfns;             /* one PAGE_DATA record's pfn entries */
 };
-
-/* store.c: unmaps copy_mapped's window of the input. */
-void ex_store_unmap(struct ex_state *s);
 
 /* walk.c */
 int ex_walk(struct ex_state *s);
@@ -238,7 +230,7 @@ int ex_copy_range(struct ex_state *s, uint64_t from, uint64_t to,
                   uint64_t len);
 /* store.c: len bytes from fd `in` at `from` to fd `out` at `to`, in the
  * kernel (copy_file_range) where offsets within a page agree, else
- * written from a mapping of the input file, or read and written. */
+ * read and written. */
 int ex_copy_fd(struct ex_state *s, int in, uint64_t from, int out,
                uint64_t to, uint64_t len, const char *what);
 /* store.c: n pages of pfns (consecutive data) at file offset `from` of

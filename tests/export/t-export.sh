@@ -162,13 +162,13 @@ t_truncated_leaves_nothing() {
 }
 
 # The input file shrinks after the first pass read it (another process
-# truncates the image): the copy from the mapping of the input fails with
-# an error that says so, for every format, and leaves nothing behind.
-# shrink-on-mmap.c cuts the file at the export's first mapping of it.
+# truncates the image): the copy of the pages fails with an error that
+# says so, for every format, and leaves nothing behind.
+# shrink-on-read.c cuts the file at the export's first large read of it.
 t_input_shrinks_leaves_nothing() {
     command -v "${CC:-cc}" >/dev/null || skip "no C compiler for the shim"
     "${CC:-cc}" -std=gnu11 -shared -fPIC -O1 -o "$T/shrink.so" \
-        "$XLSR_TOP/tests/export/shrink-on-mmap.c" -ldl
+        "$XLSR_TOP/tests/export/shrink-on-read.c" -ldl
     [ -z "$XLSR_SAN" ] ||
         export ASAN_OPTIONS="$ASAN_OPTIONS:verify_asan_link_order=0"
     $XGEN --pass 0-2000 -o "$T/s"
@@ -178,8 +178,8 @@ t_input_shrinks_leaves_nothing() {
         expect 1 env SHRINK_FILE="$T/in" SHRINK_TO=4000000 \
             LD_PRELOAD="$T/shrink.so" \
             "$XLSR" export -c "$(econf)" --format $fmt -o "$T/o/m" "$T/in"
-        err_has "shrink-on-mmap: .* cut to 4000000 bytes"
-        err_has 'handler export: writing pages at output offset [0-9]+: the input file is shorter than it was'
+        err_has "shrink-on-read: .* cut to 4000000 bytes"
+        err_has 'handler export: pages: reading [0-9]+ bytes at [0-9]+: short read: the input file is shorter than it was when first read'
         eq "$(ls -A "$T/o")" "" "$fmt: no output, no temporary file"
     done
     # The same file, whole: the shim alone changes nothing.
