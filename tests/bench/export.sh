@@ -23,10 +23,11 @@
 #   - ratio = cp's median time / the export's median time (> 1: faster);
 #     "fastest" = the same of the fastest runs: on this VM a run is only
 #     ever slowed (a copy of 1 GiB by cp took 0.28 s to 1.59 s of kernel
-#     time in one series, none of it stolen; the VM's virtio-balloon
-#     reports freed pages to the host (feature bit 5, free page
-#     reporting), so page cache on memory the host took back is faulted
-#     in again by whoever allocates it next), so the fastest runs are
+#     time in one series, none of it stolen; most likely the VM's
+#     virtio-balloon, which reports freed pages to the host (its feature
+#     bit 5, free page reporting, is on): page cache on memory the host
+#     took back is faulted in again by whoever allocates it next), so the
+#     fastest runs are
 #     what each command costs and the medians say how the slow-downs fell;
 #     the pipe runs are also shown beside `cat IMG | cat >OUT` and a sync
 #     of OUT: a pipe costs two more copies of every byte than cp's
