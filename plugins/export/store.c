@@ -155,13 +155,14 @@ static int copy_plain(struct ex_state *s, int in, uint64_t from, int out,
  * Not when source and destination sit at different offsets in their
  * pages, as page data does in a stream (after a 16-byte header and the
  * pfn array): the kernel's copy then splits every page in two.  Measured
- * side by side on ext4, 1 GiB 16 bytes off the page grid, 14 rounds
- * (2026-12-04): reads into copybuf and writes out of it (copy_plain)
- * 0.251 s fastest, 0.265 s median; the kernel's copy 0.410 / 0.456 s;
- * writes straight from a read-only mapping of the input, 2 MiB mapped at
- * a time (what this was until then) 0.435 / 0.549 s, its map and unmap
- * of every page costing more than the second copy through a buffer that
- * stays in the CPU cache; cp of the same file 0.280 / 0.590 s. */
+ * side by side on ext4, 1 GiB read 1048 bytes off the page grid and
+ * written 32 off it (LiME's), 14 rounds (2026-12-04), fastest / median:
+ * reads into copybuf and writes out of it (copy_plain) 0.251 / 0.265 s;
+ * the kernel's copy 0.410 / 0.456 s; writes straight from a read-only
+ * mapping of the input, 2 MiB mapped at a time (what this was until
+ * then) 0.435 / 0.549 s (mapping and unmapping every page apparently
+ * costs more than a second copy through a buffer that stays in the CPU
+ * cache); cp of the same file 0.280 / 0.590 s. */
 static int copy_fd(struct ex_state *s, int in, uint64_t from, int out,
                    uint64_t to, uint64_t len, const char *what)
 {
