@@ -12,8 +12,9 @@
 #     LiME, dump-core and ELF through a pipe (`cat IMG | xlsr export -`);
 #     before every timed command the previous OUT is removed and `sync`
 #     runs, so no command pays for another's writeback;
-#   - $BENCH_EXPORT_RUNS (else $BENCH_RUNS) rounds (default 15: with 9 the medians
-#     still swung 0.74-0.92x cp between two runs), each in its own order (shuffled,
+#   - $BENCH_EXPORT_RUNS (else $BENCH_RUNS) rounds (default 15: with 9
+#     the medians still swung 0.74-0.92x cp between two runs), each in
+#     its own order (shuffled,
 #     the same on every run of the bench: none always follows the same
 #     command); each figure is the median of its runs (min and max too);
 #   - the export fsyncs its output before naming it (durability), plain
@@ -21,14 +22,14 @@
 #     runs, "x cp" for the --no-sync runs (no fsync either; the one that
 #     swings with writeback);
 #   - ratio = cp's median time / the export's median time (> 1: faster);
-#     "fastest" = the same of the fastest runs: on this VM a run is only
-#     ever slowed (a copy of 1 GiB by cp took 0.28 s to 1.59 s of kernel
-#     time in one series, none of it stolen; most likely the VM's
+#     "fastest" = the same of the fastest runs.  On this VM a run is
+#     only ever slowed: a copy of 1 GiB by cp took 0.28 s to 1.59 s of
+#     kernel time in one series, none of it stolen; most likely the VM's
 #     virtio-balloon, which reports freed pages to the host (its feature
-#     bit 5, free page reporting, is on): page cache on memory the host
-#     took back is faulted in again by whoever allocates it next), so the
-#     fastest runs are
-#     what each command costs and the medians say how the slow-downs fell;
+#     bit 5, free page reporting, is on), so page cache on memory the
+#     host took back is faulted in again by whoever allocates it next.
+#     The fastest runs are what each command costs; the medians say how
+#     the slow-downs fell;
 #     the pipe runs are also shown beside `cat IMG | cat >OUT` and a sync
 #     of OUT: a pipe costs two more copies of every byte than cp's
 #     in-kernel copy, whoever reads it.
