@@ -14,9 +14,9 @@
 #     runs, so no command pays for another's writeback;
 #   - $BENCH_EXPORT_RUNS (else $BENCH_RUNS) rounds (default 15: with 9
 #     the medians still swung 0.74-0.92x cp between two runs), each in
-#     its own order (shuffled,
-#     the same on every run of the bench: none always follows the same
-#     command); each figure is the median of its runs (min and max too);
+#     its own order (shuffled, the same on every run of the bench: none
+#     always follows the same command); each figure is the median of its
+#     runs (min and max too);
 #   - the export fsyncs its output before naming it (durability), plain
 #     cp does not: "x cp+sync" is the like-for-like ratio for the default
 #     runs, "x cp" for the --no-sync runs (no fsync either; the one that
