@@ -24,12 +24,15 @@
 #   - ratio = cp's median time / the export's median time (> 1: faster);
 #     "fastest" = the same of the fastest runs.  On this VM a run is
 #     only ever slowed: a copy of 1 GiB by cp took 0.28 s to 1.59 s of
-#     kernel time in one series, none of it stolen; most likely the VM's
-#     virtio-balloon, which reports freed pages to the host (its feature
-#     bit 5, free page reporting, is on), so page cache on memory the
-#     host took back is faulted in again by whoever allocates it next.
-#     The fastest runs are what each command costs; the medians say how
-#     the slow-downs fell;
+#     kernel time in one series, none of it stolen.  The VM's
+#     virtio-balloon reports freed pages to the host (free page
+#     reporting, /sys/module/page_reporting), and page cache on memory
+#     the host took back is faulted in again by whoever allocates it
+#     next: cp of 1 GiB run right after the previous copy's rm and sync
+#     took 0.26-0.29 s in 5 of 6 runs, with 3 s of sleep between (time
+#     for the report) 0.76-1.14 s in all 6 (2026-12-04).  So the fastest
+#     runs are what each command costs; the medians say how the
+#     slow-downs fell;
 #     the pipe runs are also shown beside `cat IMG | cat >OUT` and a sync
 #     of OUT: a pipe costs two more copies of every byte than cp's
 #     in-kernel copy, whoever reads it.
