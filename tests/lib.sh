@@ -59,6 +59,18 @@ mkconf() {
     echo "$f"
 }
 
+# preload_build NAME SRC: $T/NAME.so, an LD_PRELOAD shim built from SRC
+# (relative to the checkout) without sanitizers; in the sanitizer pass
+# ASan is told not to insist on coming first (a shim only wraps a few
+# entry points of libc or libxenguest).
+preload_build() {
+    command -v "${CC:-cc}" >/dev/null || skip "no C compiler for $1.so"
+    "${CC:-cc}" -std=gnu11 -shared -fPIC -O1 -o "$T/$1.so" \
+        "$XLSR_TOP/$2" -ldl || fail "building $2"
+    [ -z "$XLSR_SAN" ] ||
+        export ASAN_OPTIONS="$ASAN_OPTIONS:verify_asan_link_order=0"
+}
+
 # --- the real corpus ------------------------------------------------------
 # need_corpus: skips, saying why, unless the real corpus ($XLSR_CORPUS,
 # its *.xl.zst images) and zstd are here.

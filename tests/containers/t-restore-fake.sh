@@ -8,9 +8,7 @@ NO_SAN="LD_PRELOAD of a non-sanitized stand-in into a sanitized xlsr"
 WRAP=$B/tests/xlsr-wrap
 
 fake_setup() {
-    command -v "${CC:-cc}" >/dev/null || skip "no C compiler for the stand-in"
-    "${CC:-cc}" -std=gnu11 -shared -fPIC -O1 -o "$T/fake.so" \
-        "$XLSR_TOP/tests/libxc/fake-xenguest.c" -ldl
+    preload_build fake tests/libxc/fake-xenguest.c
     mkdir -p "$T/d"
     mkconf fake.ini >/dev/null <<EOT
 [record.end]

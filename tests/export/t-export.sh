@@ -166,11 +166,7 @@ t_truncated_leaves_nothing() {
 # says so, for every format, and leaves nothing behind.
 # shrink-on-read.c cuts the file at the export's first large read of it.
 t_input_shrinks_leaves_nothing() {
-    command -v "${CC:-cc}" >/dev/null || skip "no C compiler for the shim"
-    "${CC:-cc}" -std=gnu11 -shared -fPIC -O1 -o "$T/shrink.so" \
-        "$XLSR_TOP/tests/export/shrink-on-read.c" -ldl
-    [ -z "$XLSR_SAN" ] ||
-        export ASAN_OPTIONS="$ASAN_OPTIONS:verify_asan_link_order=0"
+    preload_build shrink tests/export/shrink-on-read.c
     $XGEN --pass 0-2000 -o "$T/s"
     mkdir "$T/o"
     for fmt in elf raw lime dump-core; do

@@ -3,16 +3,13 @@
 # into the restore helper it forks).  Not a test file itself.
 #
 # In the sanitizer pass the stand-in is built without sanitizers and
-# preloaded ahead of libasan; ASan is told not to insist on coming first
-# (the stand-in only replaces libxenguest's entry points and access()).
+# preloaded ahead of libasan (tests/lib.sh preload_build).
 
 # fake_setup [INI-BODY [CORE-KEYS]]: builds $T/fake.so; writes $T/fake.ini
 # with CORE-KEYS in [core], bindings for END and LIBXC_CONTEXT (restore
 # mode), then INI-BODY.
 fake_setup() {
-    command -v "${CC:-cc}" >/dev/null || skip "no C compiler for the stand-in"
-    "${CC:-cc}" -std=gnu11 -shared -fPIC -O1 -o "$T/fake.so" \
-        "$XLSR_TOP/tests/libxc/fake-xenguest.c" -ldl
+    preload_build fake tests/libxc/fake-xenguest.c
     mkconf fake.ini >/dev/null <<EOT
 ${2:-}
 [record.end]
@@ -22,8 +19,6 @@ plugin = libxc
 ${1:-}
 EOT
     export FAKE_XENGUEST_LOG=$T/fake.log
-    [ -z "$XLSR_SAN" ] ||
-        export ASAN_OPTIONS="$ASAN_OPTIONS:verify_asan_link_order=0"
 }
 
 # xr ARGS...: xlsr restore with the stand-in.
