@@ -113,6 +113,14 @@ static void announce_next(struct lx_verify *v, uint64_t off, uint32_t len,
     }
 }
 
+/* Whether the page cache holds the first byte of table i. */
+static bool table_cached(const struct lx_verify *v, uint64_t data, size_t i)
+{
+    uint8_t b;
+    return cached(v->in_fd, &b, 1,
+                  data + (uint64_t)v->pt[i].idx * 4096) == 1;
+}
+
 /* Tables i.. that share one pread: adjacent data pages, at most a run. */
 static size_t run_end(const struct lx_ptpage *pt, size_t n, size_t i)
 {
@@ -217,16 +225,13 @@ int lx_pt_direct(struct lx_verify *v, uint64_t off, uint32_t len,
         return LX_PT_STREAM;
     /* The first data page: the stream reader stands there now. */
     uint64_t data = v->in_base + v->s->host->offset(v->s->h);
-    uint8_t b;
     int rc;
     /* The first table and the last: the first may sit in what the stream
      * reader read with the header (SEEK_FILL) while the rest are on disk
      * (the real PV image: tables over 1.7 MiB after a cached first one,
      * then read one wait at a time, 0.8 ms of a 4 ms cold verify). */
-    bool cold = cached(v->in_fd, &b, 1,
-                       data + (uint64_t)v->pt[0].idx * 4096) != 1 ||
-                cached(v->in_fd, &b, 1,
-                       data + (uint64_t)v->pt[v->npt - 1].idx * 4096) != 1;
+    bool cold = !table_cached(v, data, 0) ||
+                !table_cached(v, data, v->npt - 1);
     if (cold)
         announce_tables(v, 0, data);
     /* Once tables wait, the rest join them: a cached one (read ahead
