@@ -87,7 +87,7 @@ side() {
 # configuration and the plugins' load and vetting.
 s=$(timeit -- /bin/true --- "$X" --version --- "$X" plugins -c "$conf")
 true_s=$(field "$(echo "$s" | sed -n 1p)" 1)
-echo "start-up, median of $RUNS: /bin/true $(ms "$(field "$(echo "$s" | sed -n 1p)" 1)") ms," \
+echo "start-up, median of $RUNS: /bin/true $(ms "$true_s") ms," \
      "xlsr --version $(ms "$(field "$(echo "$s" | sed -n 2p)" 1)") ms," \
      "xlsr plugins (loads and vets the same plugins) $(ms "$(field "$(echo "$s" | sed -n 3p)" 1)") ms"
 echo "generating inputs in $tmp ..."
